@@ -1,0 +1,210 @@
+package store
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Settings are a list's configuration, named and valued as in GNU Mailman 3
+// wherever Mailman has the setting, so documentation and importers carry
+// over. Each field's tag gives its name; enum lists the allowed values.
+// Sizes are in KiB like Mailman's max_message_size; 0 means no limit.
+type Settings struct {
+	DisplayName   string `setting:"display_name" doc:"Human name of the list"`
+	Description   string `setting:"description" doc:"One-line description"`
+	Info          string `setting:"info" doc:"Longer description shown on the list's page"`
+	SubjectPrefix string `setting:"subject_prefix" doc:"Added to every Subject once, e.g. \"[dev] \"; may contain %d for the post number"`
+
+	MaxMessageSize             int      `setting:"max_message_size" doc:"Largest post in KiB (0: site limit only)"`
+	MaxNumRecipients           int      `setting:"max_num_recipients" doc:"Hold posts with at least this many To/Cc recipients (0: off)"`
+	DefaultMemberAction        string   `setting:"default_member_action" enum:"accept,hold,reject,discard,defer" doc:"What happens to a member's post"`
+	DefaultNonmemberAction     string   `setting:"default_nonmember_action" enum:"accept,hold,reject,discard,defer" doc:"What happens to a nonmember's post"`
+	Emergency                  bool     `setting:"emergency" doc:"Hold every post"`
+	RequireExplicitDestination bool     `setting:"require_explicit_destination" doc:"Hold posts that do not name the list in To or Cc"`
+	AcceptableAliases          []string `setting:"acceptable_aliases" doc:"Other addresses (or ^regexps) that count as naming the list"`
+	Administrivia              bool     `setting:"administrivia" doc:"Hold posts that look like email commands"`
+	MaxDaysToHold              int      `setting:"max_days_to_hold" doc:"Days a held post waits before it expires (0: forever)"`
+
+	ReplyGoesToList              string `setting:"reply_goes_to_list" enum:"no_munging,point_to_list,explicit_header,explicit_header_only" doc:"Reply-To munging"`
+	ReplyToAddress               string `setting:"reply_to_address" doc:"Reply-To for explicit_header modes"`
+	FirstStripReplyTo            bool   `setting:"first_strip_reply_to" doc:"Remove the poster's Reply-To first"`
+	Personalize                  string `setting:"personalize" enum:"none,individual,full" doc:"Per-member copies (individual) and To: rewriting (full)"`
+	DMARCMitigateAction          string `setting:"dmarc_mitigate_action" enum:"no_mitigation,munge_from,wrap_message,reject,discard" doc:"What to do with posts from DMARC-protected domains"`
+	DMARCMitigateUnconditionally bool   `setting:"dmarc_mitigate_unconditionally" doc:"Apply the DMARC action to every post"`
+
+	SubscriptionPolicy    string `setting:"subscription_policy" enum:"open,confirm,moderate,confirm_then_moderate" doc:"How people join"`
+	UnsubscriptionPolicy  string `setting:"unsubscription_policy" enum:"open,confirm,moderate" doc:"How members leave"`
+	ArchivePolicy         string `setting:"archive_policy" enum:"never,private,public" doc:"Who may read the archive"`
+	DigestsEnabled        bool   `setting:"digests_enabled" doc:"Members may choose digest delivery"`
+	SendWelcomeMessage    bool   `setting:"send_welcome_message" doc:"Greet new members"`
+	SendGoodbyeMessage    bool   `setting:"send_goodbye_message" doc:"Say goodbye to leaving members"`
+	AdminNotifyMchanges   bool   `setting:"admin_notify_mchanges" doc:"Tell the owners about joins and leaves"`
+	AdminImmedNotify      bool   `setting:"admin_immed_notify" doc:"Tell the moderators at once about held posts"`
+	RespondToPostRequests bool   `setting:"respond_to_post_requests" doc:"Tell the poster that a post is held"`
+
+	BounceScoreThreshold int `setting:"bounce_score_threshold" doc:"Bounce score at which delivery is disabled"`
+
+	Header string `setting:"header" doc:"Text added above each post ($list_name, $display_name, $user_address …)"`
+	Footer string `setting:"footer" doc:"Text added below each post"`
+
+	ArchiveURL            string `setting:"archive_url" doc:"Archive address for List-Archive (empty: none)"`
+	IncludeRFC2369Headers bool   `setting:"include_rfc2369_headers" doc:"Add List-Help, List-Post, List-Subscribe, List-Unsubscribe, List-Archive"`
+	AllowListPosts        bool   `setting:"allow_list_posts" doc:"The list takes posts (off: announce-style List-Post: NO)"`
+}
+
+// DefaultSettings returns Mailman 3's defaults for a discussion list.
+func DefaultSettings(name string) Settings {
+	return Settings{
+		DisplayName:                name,
+		SubjectPrefix:              "[" + name + "] ",
+		MaxMessageSize:             40,
+		MaxNumRecipients:           10,
+		DefaultMemberAction:        "defer",
+		DefaultNonmemberAction:     "hold",
+		RequireExplicitDestination: true,
+		Administrivia:              true,
+		MaxDaysToHold:              0,
+		ReplyGoesToList:            "no_munging",
+		Personalize:                "none",
+		DMARCMitigateAction:        "no_mitigation",
+		SubscriptionPolicy:         "confirm",
+		UnsubscriptionPolicy:       "open",
+		ArchivePolicy:              "public",
+		DigestsEnabled:             true,
+		SendWelcomeMessage:         true,
+		SendGoodbyeMessage:         true,
+		AdminImmedNotify:           true,
+		RespondToPostRequests:      true,
+		BounceScoreThreshold:       5,
+		IncludeRFC2369Headers:      true,
+		AllowListPosts:             true,
+	}
+}
+
+// SettingInfo describes one setting.
+type SettingInfo struct {
+	Name    string
+	Type    string // string, int, bool, list
+	Allowed []string
+	Doc     string
+}
+
+// SettingNames returns every setting, sorted by name.
+func SettingNames() []SettingInfo {
+	t := reflect.TypeOf(Settings{})
+	out := make([]SettingInfo, 0, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		info := SettingInfo{Name: f.Tag.Get("setting"), Doc: f.Tag.Get("doc"), Type: kindName(f.Type)}
+		if e := f.Tag.Get("enum"); e != "" {
+			info.Allowed = strings.Split(e, ",")
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "bool"
+	case reflect.Int:
+		return "int"
+	case reflect.Slice:
+		return "list"
+	}
+	return "string"
+}
+
+func (s *Settings) field(name string) (reflect.Value, reflect.StructField, bool) {
+	v := reflect.ValueOf(s).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("setting") == name {
+			return v.Field(i), t.Field(i), true
+		}
+	}
+	return reflect.Value{}, reflect.StructField{}, false
+}
+
+// Get returns a setting as text (lists joined with commas).
+func (s *Settings) Get(name string) (string, error) {
+	v, _, ok := s.field(name)
+	if !ok {
+		return "", fmt.Errorf("unknown setting %q", name)
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		return strconv.FormatBool(v.Bool()), nil
+	case reflect.Int:
+		return strconv.FormatInt(v.Int(), 10), nil
+	case reflect.Slice:
+		return strings.Join(v.Interface().([]string), ","), nil
+	}
+	return v.String(), nil
+}
+
+// Set parses value into the named setting, validating it. The error names
+// the key and the allowed values.
+func (s *Settings) Set(name, value string) error {
+	v, f, ok := s.field(name)
+	if !ok {
+		return fmt.Errorf("unknown setting %q (see `herald lists show --all` for the names)", name)
+	}
+	if e := f.Tag.Get("enum"); e != "" {
+		allowed := strings.Split(e, ",")
+		if !slices.Contains(allowed, value) {
+			return fmt.Errorf("%s: %q is not one of %s", name, value, strings.Join(allowed, ", "))
+		}
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		b, err := parseBool(value)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a boolean (true/false, yes/no, on/off)", name, value)
+		}
+		v.SetBool(b)
+	case reflect.Int:
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%s: %q is not a non-negative integer", name, value)
+		}
+		v.SetInt(int64(n))
+	case reflect.Slice:
+		var items []string
+		for _, it := range strings.Split(value, ",") {
+			if it = strings.TrimSpace(it); it != "" {
+				items = append(items, it)
+			}
+		}
+		v.Set(reflect.ValueOf(items))
+	default:
+		v.SetString(value)
+	}
+	return nil
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "yes", "on", "1", "true":
+		return true, nil
+	case "no", "off", "0", "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("not a boolean: %q", s)
+}
+
+// Map returns every setting as text, keyed by name.
+func (s *Settings) Map() map[string]string {
+	out := map[string]string{}
+	for _, info := range SettingNames() {
+		v, _ := s.Get(info.Name)
+		out[info.Name] = v
+	}
+	return out
+}
