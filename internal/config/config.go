@@ -105,6 +105,8 @@ type Delivery struct {
 	MaxRecipients int `toml:"max_recipients"`
 	// RetryPeriod after which a temporary failure becomes permanent. Default "120h".
 	RetryPeriod Duration `toml:"retry_period"`
+	// RetryMin is the first retry delay; it doubles per attempt up to an hour. Default "1m".
+	RetryMin Duration `toml:"retry_min"`
 }
 
 // Log configures logging.
@@ -145,7 +147,7 @@ func Default() Config {
 		SMTP:     SMTP{Host: "127.0.0.1", Port: 25},
 		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
 		Spool:    Spool{MinFreeMB: 64, MaxAttempts: 5},
-		Delivery: Delivery{Connections: 4, MaxRecipients: 500, RetryPeriod: Duration{120 * time.Hour}},
+		Delivery: Delivery{Connections: 4, MaxRecipients: 500, RetryPeriod: Duration{120 * time.Hour}, RetryMin: Duration{time.Minute}},
 		Log:      Log{Level: "info", Format: "text"},
 	}
 }

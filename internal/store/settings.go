@@ -20,6 +20,7 @@ type Settings struct {
 	SubjectPrefix string `setting:"subject_prefix" doc:"Added to every Subject once, e.g. \"[dev] \"; may contain %d for the post number"`
 
 	MaxMessageSize             int      `setting:"max_message_size" doc:"Largest post in KiB (0: site limit only)"`
+	HardMaxMessageSize         int      `setting:"hard_max_message_size" doc:"Posts above this many KiB are refused at LMTP with 552 5.3.4 (0: the site limit)"`
 	MaxNumRecipients           int      `setting:"max_num_recipients" doc:"Hold posts with at least this many To/Cc recipients (0: off)"`
 	DefaultMemberAction        string   `setting:"default_member_action" enum:"accept,hold,reject,discard,defer" doc:"What happens to a member's post"`
 	DefaultNonmemberAction     string   `setting:"default_nonmember_action" enum:"accept,hold,reject,discard,defer" doc:"What happens to a nonmember's post"`

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"herald/internal/config"
+	"herald/internal/server"
+	"herald/internal/store"
+
+	"github.com/spf13/cobra"
+)
+
+// configTemplate is the commented herald.toml that `herald init` writes.
+const configTemplate = `# herald.toml: herald's configuration.
+# Every key can be overridden by HERALD_<SECTION>_<KEY> in the environment,
+# e.g. HERALD_SMTP_PORT=2525. Relative paths are relative to this file.
+
+# Spool, SQLite database and archive blobs live here.
+data_dir = "herald-data"
+
+[lmtp]
+# Where the MTA hands list mail to herald (LMTP, RFC 2033).
+listen = "127.0.0.1:8024"
+# Unix socket for the same; "" turns it off. Default: <data_dir>/lmtp.sock
+# socket = "herald-data/lmtp.sock"
+# Largest message accepted anywhere, in bytes (a list may set less).
+max_message_size = 10485760
+
+[smtp]
+# The MTA herald hands list posts to for delivery.
+host = "127.0.0.1"
+port = 25
+
+[http]
+# Web UI, REST API and /metrics.
+listen = "127.0.0.1:8080"
+# base_url = "https://lists.example.org"
+
+[database]
+# "sqlite:PATH" (embedded, the default) or "postgres://user:pass@host/db".
+# url = "sqlite:herald-data/herald.db"
+
+[dns]
+# DNS server for DMARC and DKIM lookups; "" uses the system resolver.
+resolver = ""
+
+[maildir]
+# Maildir ingest: <root>/<domain>/<list>/<alias>/new/; "" turns it off.
+root = ""
+
+[spool]
+# Refuse new mail (452 4.3.1) when the disk has less free space than this.
+min_free_mb = 64
+
+[delivery]
+# Parallel connections to the MTA, and recipients per SMTP transaction.
+connections = 4
+max_recipients = 500
+# Give up on a temporarily failing recipient after this long.
+retry_period = "120h"
+
+[log]
+level = "info"    # debug, info, warn, error
+format = "text"   # text or json
+`
+
+func (a *app) initCmd() *cobra.Command {
+	var (
+		dir   string
+		force bool
+		demo  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "write herald.toml and the data directory",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			path := filepath.Join(dir, "herald.toml")
+			if a.cfgFlag != "" {
+				path = a.cfgFlag
+			}
+			if _, err := os.Stat(path); err == nil && !force {
+				if !demo {
+					return fmt.Errorf("%s already exists (use --force to overwrite)", path)
+				}
+			} else {
+				if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+					return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+				}
+				if err := os.WriteFile(path, []byte(configTemplate), 0o640); err != nil {
+					return fmt.Errorf("write %s: %w", path, err)
+				}
+				a.printf("wrote %s\n", path)
+			}
+			cfg, err := config.Load(path, a.env)
+			if err != nil {
+				return err
+			}
+			if err := cfg.CheckDataDir(); err != nil {
+				return err
+			}
+			st, err := server.OpenStore(a.ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			a.printf("data directory %s ready\n", cfg.DataDir)
+			if demo {
+				return a.createDemo(st)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", ".", "directory for herald.toml and the data directory")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing herald.toml")
+	cmd.Flags().BoolVar(&demo, "demo", false, "also create the domain lists.example.org with the list demo@lists.example.org")
+	return cmd
+}
+
+// createDemo adds a demo domain and list unless they exist.
+func (a *app) createDemo(st store.Store) error {
+	err := st.CreateDomain(a.ctx, store.Domain{Name: "lists.example.org", Description: "demo domain"})
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	l := &store.List{Name: "demo", Domain: "lists.example.org", Settings: store.DefaultSettings("demo")}
+	if err := st.CreateList(a.ctx, l); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	a.printf("demo list demo@lists.example.org ready\n")
+	return nil
+}

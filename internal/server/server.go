@@ -1,0 +1,201 @@
+// Package server wires `herald serve`: it is the only package that knows
+// every component. It opens the store and the spool, starts the LMTP
+// listeners, the runners and the HTTP listener in one errgroup, and shuts
+// them down in the documented order:
+//
+//  1. stop accepting (close the LMTP and HTTP listeners);
+//  2. let LMTP sessions finish, up to ShutdownGrace;
+//  3. let every runner finish the entry it holds;
+//  4. close the spool (flushes the pending group commit);
+//  5. close the store.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"herald/internal/config"
+	"herald/internal/delivery"
+	"herald/internal/ingress"
+	"herald/internal/lmtp"
+	"herald/internal/moderation"
+	"herald/internal/owner"
+	"herald/internal/pipeline/handlers"
+	"herald/internal/pipeline/rules"
+	"herald/internal/post"
+	"herald/internal/runner"
+	"herald/internal/spool"
+	"herald/internal/store"
+
+	// The store implementations register themselves.
+	_ "herald/internal/store/sqlite"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// ShutdownGrace is how long LMTP sessions get to finish at shutdown.
+const ShutdownGrace = 10 * time.Second
+
+// OpenStore opens the configured store, running migrations.
+func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	st, err := store.Open(ctx, cfg.Database.URL)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return st, nil
+}
+
+// OpenSpool opens the spool under the data dir.
+func OpenSpool(ctx context.Context, cfg *config.Config, log *slog.Logger) (*spool.Spool, error) {
+	minFree := cfg.Spool.MinFreeMB << 20
+	if cfg.Spool.MinFreeMB == 0 {
+		minFree = -1
+	}
+	sp, err := spool.Open(ctx, spool.Options{
+		Dir: cfg.SpoolDir(), MaxAttempts: cfg.Spool.MaxAttempts, MinFreeBytes: minFree, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open spool: %w", err)
+	}
+	return sp, nil
+}
+
+// Run serves until ctx is cancelled, then shuts down in order.
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) {
+	if err := cfg.CheckDataDir(); err != nil {
+		return err
+	}
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close store: %w", cerr)
+		}
+	}()
+	sp, err := OpenSpool(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := sp.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close spool: %w", cerr)
+		}
+	}()
+
+	in := ingress.New(st, sp, cfg.LMTP.MaxMessageSize, log)
+	lsrv := lmtp.New(in, lmtp.Options{Hostname: cfg.LMTP.Hostname, MaxMessageBytes: cfg.LMTP.MaxMessageSize,
+		MaxRecipients: cfg.LMTP.MaxRecipients, Logger: log})
+	listeners, err := listen(cfg)
+	if err != nil {
+		return err
+	}
+
+	mod := moderation.New(st, sp, log)
+	deliverer := delivery.New(delivery.Options{
+		Addr: cfg.SMTPAddr(), Helo: cfg.SMTP.Helo, Connections: cfg.Delivery.Connections,
+		MaxRecipients: cfg.Delivery.MaxRecipients, RetryPeriod: cfg.Delivery.RetryPeriod.Duration,
+		RetryMin: cfg.Delivery.RetryMin.Duration, Logger: log,
+	})
+	defer deliverer.Close()
+	runners := []*runner.Runner{
+		runner.New("post", spool.In, sp, post.New(st, mod, rules.DefaultChain(), handlers.Default(), post.Options{Logger: log}),
+			runner.Options{Workers: 2, Logger: log}),
+		runner.New("owner", spool.Owner, sp, owner.New(st, log), runner.Options{Logger: log}),
+		runner.New("out", spool.Out, sp, deliverer, runner.Options{Workers: cfg.Delivery.Connections, Logger: log}),
+		runner.New("retry", spool.Retry, sp, runner.ProcessorFunc(runner.Requeue), runner.Options{Logger: log}),
+	}
+
+	// Runners get their own context: they must keep going until the LMTP
+	// sessions that feed them are done, then finish their entries.
+	runCtx, stopRunners := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRunners()
+	g, gctx := errgroup.WithContext(runCtx)
+	for _, r := range runners {
+		g.Go(func() error { return r.Run(gctx) })
+	}
+	for _, ln := range listeners {
+		g.Go(func() error { return lsrv.Serve(ln) })
+	}
+	log.Info("herald serving", "lmtp", cfg.LMTP.Listen, "socket", cfg.LMTP.Socket, "smtp", cfg.SMTPAddr(), "data_dir", cfg.DataDir)
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case <-gctx.Done():
+		log.Error("a component failed; shutting down")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	if err := lsrv.Shutdown(sctx); err != nil {
+		log.Warn("lmtp shutdown", "err", err)
+	}
+	stopRunners()
+	werr := g.Wait()
+	if cfg.LMTP.Socket != "" {
+		if err := os.Remove(cfg.LMTP.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+			log.Warn("remove lmtp socket", "err", err)
+		}
+	}
+	log.Info("herald stopped")
+	return werr
+}
+
+// listen opens the LMTP TCP listener and unix socket.
+func listen(cfg *config.Config) ([]net.Listener, error) {
+	var out []net.Listener
+	closeAll := func() {
+		for _, l := range out {
+			_ = l.Close() // start-up failed; the listen error is what matters
+		}
+	}
+	if cfg.LMTP.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.LMTP.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("lmtp listen %s: %w", cfg.LMTP.Listen, err)
+		}
+		out = append(out, ln)
+	}
+	if cfg.LMTP.Socket != "" {
+		ln, err := listenUnix(cfg.LMTP.Socket)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		out = append(out, ln)
+	}
+	return out, nil
+}
+
+// listenUnix listens on a unix socket, replacing a stale socket file left
+// by a crash but never one a live server answers on.
+func listenUnix(path string) (net.Listener, error) {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("lmtp socket %s: exists and is not a socket", path)
+		}
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			_ = c.Close() // only probing
+			return nil, fmt.Errorf("lmtp socket %s: another server is listening", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("lmtp socket %s: remove stale: %w", path, err)
+		}
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("lmtp listen %s: %w", path, err)
+	}
+	// The MTA's delivery agent runs as another user (postfix): let it connect.
+	if err := os.Chmod(path, 0o666); err != nil {
+		_ = ln.Close() // the chmod error is what matters
+		return nil, fmt.Errorf("lmtp socket %s: %w", path, err)
+	}
+	return ln, nil
+}

@@ -1,0 +1,315 @@
+//go:build integration
+
+package tests
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/internal/testutil/smtpsink"
+)
+
+// setupDev creates lists.example.org with dev@ (three members, one owner).
+func setupDev(h *H) {
+	h.t.Helper()
+	h.MustRun("domains", "add", "lists.example.org")
+	h.MustRun("lists", "create", "dev@lists.example.org")
+	h.MustRun("members", "add", "dev@lists.example.org", "alice@example.com", "Bob <bob@example.net>", "carol@example.org")
+	h.MustRun("members", "add", "--role", "owner", "dev@lists.example.org", "owner@example.com")
+}
+
+func header(data []byte, name string) string {
+	re := regexp.MustCompile(`(?im)^` + regexp.QuoteMeta(name) + `:[ \t]*(.*(?:\r?\n[ \t].*)*)`)
+	m := re.FindSubmatch(data)
+	if m == nil {
+		return ""
+	}
+	return strings.TrimSpace(strings.NewReplacer("\r\n", "", "\n", "").Replace(string(m[1])))
+}
+
+func sortedRcpts(msgs []smtpsink.Message) []string {
+	var out []string
+	for _, m := range msgs {
+		out = append(out, m.To...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestEndToEndPostReachesMembers(t *testing.T) {
+	h := newH(t)
+	setupDev(h)
+	h.Start()
+
+	res := h.SendLMTP("alice@example.com", []string{"dev@lists.example.org"},
+		msg("Alice <alice@example.com>", "dev@lists.example.org", "Hello list", "First post."))
+	if res[0].Code != 250 {
+		t.Fatalf("post: got %d %v, want 250", res[0].Code, res[0].Err)
+	}
+	if !h.Sink.WaitFor(20*time.Second, func(ms []smtpsink.Message) bool { return len(sortedRcpts(ms)) >= 3 }) {
+		t.Fatalf("members did not receive the post; sink has %v", sortedRcpts(h.Sink.Messages()))
+	}
+	time.Sleep(300 * time.Millisecond) // a fourth copy would show now
+	msgs := h.Sink.Messages()
+	if got, want := strings.Join(sortedRcpts(msgs), ","), "alice@example.com,bob@example.net,carol@example.org"; got != want {
+		t.Fatalf("recipients = %s, want %s", got, want)
+	}
+	m := msgs[0]
+	if m.From != "dev-bounces@lists.example.org" {
+		t.Errorf("envelope sender = %q, want dev-bounces@lists.example.org", m.From)
+	}
+	checks := map[string]string{
+		"Subject":          "[dev] Hello list",
+		"List-Id":          "dev <dev.lists.example.org>",
+		"List-Post":        "<mailto:dev@lists.example.org>",
+		"List-Help":        "<mailto:dev-request@lists.example.org?subject=help>",
+		"List-Subscribe":   "<mailto:dev-join@lists.example.org>",
+		"List-Unsubscribe": "<mailto:dev-leave@lists.example.org>",
+		"Precedence":       "list",
+		"X-BeenThere":      "dev@lists.example.org",
+	}
+	for name, want := range checks {
+		if got := header(m.Data, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if header(m.Data, "List-Archive") != "" {
+		t.Errorf("List-Archive present without an archive_url")
+	}
+
+	// A reply keeps one prefix: "[dev] Re: Hello list".
+	h.SendLMTP("bob@example.net", []string{"dev@lists.example.org"},
+		msg("bob@example.net", "dev@lists.example.org", "Re: [dev] Hello list", "Reply."))
+	if !h.Sink.WaitFor(20*time.Second, func(ms []smtpsink.Message) bool { return len(sortedRcpts(ms)) >= 6 }) {
+		t.Fatal("reply not delivered")
+	}
+	last := h.Sink.Messages()[len(h.Sink.Messages())-1]
+	if got := header(last.Data, "Subject"); got != "[dev] Re: Hello list" {
+		t.Errorf("reply subject = %q, want [dev] Re: Hello list", got)
+	}
+}
+
+func TestEndToEndNonmemberHeldThenApproved(t *testing.T) {
+	h := newH(t)
+	setupDev(h)
+	h.Start()
+
+	res := h.SendLMTP("stranger@example.biz", []string{"dev@lists.example.org"},
+		msg("stranger@example.biz", "dev@lists.example.org", "Buy now", "Held, I hope."))
+	if res[0].Code != 250 {
+		t.Fatalf("post: %d %v", res[0].Code, res[0].Err)
+	}
+	var out string
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		out = h.MustRun("held", "ls", "dev@lists.example.org")
+		if strings.Contains(out, "stranger@example.biz") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(out, "stranger@example.biz") {
+		t.Fatalf("post not held; held ls: %q", out)
+	}
+	// Only the owner's notice goes out, never the post to members.
+	if !h.Sink.WaitFor(10*time.Second, func(ms []smtpsink.Message) bool { return len(ms) >= 1 }) {
+		t.Fatal("no moderator notice")
+	}
+	time.Sleep(300 * time.Millisecond)
+	for _, m := range h.Sink.Messages() {
+		if strings.Join(m.To, ",") != "owner@example.com" {
+			t.Fatalf("held post reached %v", m.To)
+		}
+		if !strings.Contains(header(m.Data, "Subject"), "requires approval") {
+			t.Errorf("notice subject = %q", header(m.Data, "Subject"))
+		}
+	}
+	show := h.MustRun("held", "show", "dev@lists.example.org", "1")
+	if !strings.Contains(show, "Buy now") || !strings.Contains(show, "not from a list member") {
+		t.Errorf("held show: %s", show)
+	}
+
+	h.MustRun("held", "approve", "dev@lists.example.org", "1")
+	if !h.Sink.WaitFor(20*time.Second, func(ms []smtpsink.Message) bool { return len(sortedRcpts(ms)) >= 4 }) {
+		t.Fatalf("approved post not delivered; sink: %v", sortedRcpts(h.Sink.Messages()))
+	}
+	time.Sleep(300 * time.Millisecond)
+	got := sortedRcpts(h.Sink.Messages())
+	if strings.Join(got, ",") != "alice@example.com,bob@example.net,carol@example.org,owner@example.com" {
+		t.Errorf("recipients after approval = %v", got)
+	}
+	if out := h.MustRun("held", "ls", "dev@lists.example.org"); strings.TrimSpace(out) != "" {
+		t.Errorf("held ls after approve: %q", out)
+	}
+}
+
+func TestEndToEndRejectAndDiscard(t *testing.T) {
+	h := newH(t)
+	setupDev(h)
+	h.MustRun("lists", "set", "dev@lists.example.org", "admin_immed_notify=false")
+	h.Start()
+	for _, s := range []string{"one", "two"} {
+		h.SendLMTP("x@example.biz", []string{"dev@lists.example.org"}, msg("x@example.biz", "dev@lists.example.org", "Spam "+s, "x"))
+	}
+	waitHeld(t, h, 2)
+	h.MustRun("held", "reject", "dev@lists.example.org", "1", "--reason", "off topic")
+	h.MustRun("held", "discard", "dev@lists.example.org", "2")
+	if !h.Sink.WaitFor(15*time.Second, func(ms []smtpsink.Message) bool { return len(ms) >= 1 }) {
+		t.Fatal("no rejection notice")
+	}
+	time.Sleep(300 * time.Millisecond)
+	ms := h.Sink.Messages()
+	if len(ms) != 1 || strings.Join(ms[0].To, ",") != "x@example.biz" {
+		t.Fatalf("want one notice to the poster, got %d messages to %v", len(ms), sortedRcpts(ms))
+	}
+	if !strings.Contains(string(ms[0].Data), "off topic") {
+		t.Errorf("notice lacks the reason")
+	}
+	if got := header(ms[0].Data, "Auto-Submitted"); got != "auto-replied" {
+		t.Errorf("Auto-Submitted = %q", got)
+	}
+}
+
+func waitHeld(t *testing.T, h *H, n int) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		out := strings.TrimSpace(h.MustRun("held", "ls", "dev@lists.example.org"))
+		if out != "" && len(strings.Split(out, "\n")) >= n {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d posts held", n)
+}
+
+func TestEndToEndRecipientReplies(t *testing.T) {
+	h := newH(t)
+	setupDev(h)
+	h.Start()
+
+	res := h.SendLMTP("alice@example.com", []string{"nosuch@lists.example.org"}, msg("alice@example.com", "x", "x", "x"))
+	if res[0].Code != 550 || !strings.Contains(res[0].Err.Error(), "5.1.1") {
+		t.Errorf("unknown list: %d %v, want 550 5.1.1", res[0].Code, res[0].Err)
+	}
+
+	// Raw LMTP: two accepted recipients get two replies after DATA, in order.
+	conn, err := net.Dial("tcp", h.LMTPAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(conn)
+	readReply := func() string {
+		var lines []string
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("read: %v (so far %q)", err, lines)
+			}
+			lines = append(lines, strings.TrimRight(l, "\r\n"))
+			if len(l) < 4 || l[3] != '-' {
+				return strings.Join(lines, "\n")
+			}
+		}
+	}
+	send := func(s string) { fmt.Fprintf(conn, "%s\r\n", s) }
+	if g := readReply(); !strings.HasPrefix(g, "220") {
+		t.Fatalf("greeting %q", g)
+	}
+	send("LHLO client.test.invalid")
+	caps := readReply()
+	for _, c := range []string{"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "SIZE"} {
+		if !strings.Contains(caps, c) {
+			t.Errorf("LHLO lacks %s: %q", c, caps)
+		}
+	}
+	send("MAIL FROM:<alice@example.com>")
+	readReply()
+	send("RCPT TO:<dev@lists.example.org>")
+	if g := readReply(); !strings.HasPrefix(g, "250") {
+		t.Fatalf("rcpt dev: %q", g)
+	}
+	send("RCPT TO:<nosuch-request@lists.example.org>")
+	if g := readReply(); !strings.HasPrefix(g, "550 5.1.1") {
+		t.Errorf("rcpt unknown: %q", g)
+	}
+	send("RCPT TO:<dev-owner@lists.example.org>")
+	if g := readReply(); !strings.HasPrefix(g, "250") {
+		t.Fatalf("rcpt owner: %q", g)
+	}
+	send("DATA")
+	if g := readReply(); !strings.HasPrefix(g, "354") {
+		t.Fatalf("data: %q", g)
+	}
+	conn.Write([]byte(msg("alice@example.com", "dev@lists.example.org", "Two", "two recipients") + ".\r\n"))
+	first, second := readReply(), readReply()
+	if !strings.HasPrefix(first, "250") || !strings.Contains(first, "dev@lists.example.org") {
+		t.Errorf("first reply %q", first)
+	}
+	if !strings.HasPrefix(second, "250") || !strings.Contains(second, "dev-owner@lists.example.org") {
+		t.Errorf("second reply %q", second)
+	}
+	send("QUIT")
+	readReply()
+
+	// The owner gets the -owner copy; members get the post.
+	if !h.Sink.WaitFor(20*time.Second, func(ms []smtpsink.Message) bool { return len(sortedRcpts(ms)) >= 4 }) {
+		t.Fatalf("deliveries: %v", sortedRcpts(h.Sink.Messages()))
+	}
+}
+
+func TestEndToEndMalformedGoesToShunt(t *testing.T) {
+	h := newH(t)
+	setupDev(h)
+	h.Start()
+	bad := []string{
+		"this line is not a header and there is no blank line\r\nnor here\x00\xff\xfe\r\n",
+		"From: alice@example.com\r\nSubject: nul \x00 and 8-bit \xff\r\n\r\nbody \x00\xff\r\n",
+	}
+	for _, b := range bad {
+		res := h.SendLMTP("alice@example.com", []string{"dev@lists.example.org"}, b)
+		if res[0].Code != 250 && res[0].Code/100 != 5 {
+			t.Errorf("malformed message got %d", res[0].Code)
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	var out string
+	for time.Now().Before(deadline) {
+		out = h.MustRun("spool", "ls", "shunt")
+		if strings.Contains(out, "error:") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(out, "dev@lists.example.org") || !strings.Contains(out, "error:") {
+		t.Fatalf("spool ls shunt shows no shunted post with its reason:\n%s", out)
+	}
+	// The server is still up and takes good mail.
+	res := h.SendLMTP("alice@example.com", []string{"dev@lists.example.org"}, msg("alice@example.com", "dev@lists.example.org", "still alive", "ok"))
+	if res[0].Code != 250 {
+		t.Fatalf("after malformed input: %d", res[0].Code)
+	}
+}
+
+func TestEndToEndMTADownNothingLost(t *testing.T) {
+	h := newH(t)
+	setupDev(h)
+	h.Sink.Reply("bob@example.net", 451, [3]int{4, 3, 0}, "try later")
+	h.Start()
+	h.SendLMTP("alice@example.com", []string{"dev@lists.example.org"}, msg("alice@example.com", "dev@lists.example.org", "retry me", "x"))
+	if !h.Sink.WaitFor(20*time.Second, func(ms []smtpsink.Message) bool { return len(sortedRcpts(ms)) >= 2 }) {
+		t.Fatal("first delivery missing")
+	}
+	h.Sink.ClearReplies()
+	if !h.Sink.WaitFor(30*time.Second, func(ms []smtpsink.Message) bool { return h.Sink.Recipients()["bob@example.net"] == 1 }) {
+		t.Fatalf("deferred recipient never delivered: %v", h.Sink.Recipients())
+	}
+}
