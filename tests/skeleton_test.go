@@ -4,6 +4,7 @@ package tests
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"herald/internal/testutil/smtpsink"
+
+	"github.com/emersion/go-smtp"
 )
 
 // setupDev creates lists.example.org with dev@ (three members, one owner).
@@ -195,8 +198,9 @@ func TestEndToEndRecipientReplies(t *testing.T) {
 	h.Start()
 
 	res := h.SendLMTP("alice@example.com", []string{"nosuch@lists.example.org"}, msg("alice@example.com", "x", "x", "x"))
-	if res[0].Code != 550 || !strings.Contains(res[0].Err.Error(), "5.1.1") {
-		t.Errorf("unknown list: %d %v, want 550 5.1.1", res[0].Code, res[0].Err)
+	var se *smtp.SMTPError
+	if !errors.As(res[0].Err, &se) || se.Code != 550 || se.EnhancedCode != (smtp.EnhancedCode{5, 1, 1}) {
+		t.Errorf("unknown list: %v, want 550 5.1.1", res[0].Err)
 	}
 
 	// Raw LMTP: two accepted recipients get two replies after DATA, in order.

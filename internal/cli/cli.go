@@ -167,6 +167,9 @@ func (a *app) openStore() (*config.Config, store.Store, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := cfg.CheckDataDir(); err != nil {
+		return nil, nil, err
+	}
 	st, err := server.OpenStore(a.ctx, cfg)
 	if err != nil {
 		return nil, nil, err

@@ -1,0 +1,76 @@
+package spool
+
+import "sync/atomic"
+
+// BatchBuckets are the upper bounds of the group-commit batch size
+// histogram in Metrics.BatchSizes; the last bucket counts larger batches.
+var BatchBuckets = [...]int{1, 2, 4, 8, 16, 32, 64, 128, 256}
+
+// Metrics is a snapshot of the spool's counters since Open.
+type Metrics struct {
+	Enqueued    uint64 // entries submitted by Enqueue, EnqueueAll and Forward
+	Acked       uint64 // of those, made durable and acknowledged
+	SyncBatches uint64 // group-commit batches (one round of directory syncs each)
+	// BatchSizes[i] counts batches of at most BatchBuckets[i] new entries
+	// (and more than BatchBuckets[i-1]); the last element counts the rest.
+	BatchSizes [len(BatchBuckets) + 1]uint64
+	Claims     uint64 // entries claimed
+	ClaimRaces uint64 // claims lost to another process
+	Done       uint64 // claims finished by Done
+	Forwarded  uint64 // claims finished by Forward
+	Retried    uint64 // claims moved to retry
+	Shunts     uint64 // entries moved to shunt (by Shunt or by recovery)
+	Released   uint64 // claims given back
+	Updated    uint64 // envelope rewrites
+	Unshunted  uint64 // entries taken out of shunt
+	Recoveries uint64 // dead owners' claims recovered
+	Torn       uint64 // entries quarantined as corrupt
+	DiskFull   uint64 // writes refused or failed for lack of space or I/O errors
+	KicksRead  uint64 // kick journal lines read from other processes
+}
+
+// counters are the live atomic counters behind Metrics.
+type counters struct {
+	Enqueued, Acked, SyncBatches                     atomic.Uint64
+	BatchSizes                                       [len(BatchBuckets) + 1]atomic.Uint64
+	Claims, ClaimRaces, Done, Forwarded, Retried     atomic.Uint64
+	Shunts, Released, Updated, Unshunted, Recoveries atomic.Uint64
+	Torn, DiskFull, KicksRead                        atomic.Uint64
+}
+
+// batch records one group-commit batch of n new entries.
+func (c *counters) batch(n int) {
+	c.SyncBatches.Add(1)
+	i := 0
+	for i < len(BatchBuckets) && n > BatchBuckets[i] {
+		i++
+	}
+	c.BatchSizes[i].Add(1)
+}
+
+// Metrics returns a snapshot of the spool's counters.
+func (s *Spool) Metrics() Metrics {
+	c := &s.metrics
+	m := Metrics{
+		Enqueued:    c.Enqueued.Load(),
+		Acked:       c.Acked.Load(),
+		SyncBatches: c.SyncBatches.Load(),
+		Claims:      c.Claims.Load(),
+		ClaimRaces:  c.ClaimRaces.Load(),
+		Done:        c.Done.Load(),
+		Forwarded:   c.Forwarded.Load(),
+		Retried:     c.Retried.Load(),
+		Shunts:      c.Shunts.Load(),
+		Released:    c.Released.Load(),
+		Updated:     c.Updated.Load(),
+		Unshunted:   c.Unshunted.Load(),
+		Recoveries:  c.Recoveries.Load(),
+		Torn:        c.Torn.Load(),
+		DiskFull:    c.DiskFull.Load(),
+		KicksRead:   c.KicksRead.Load(),
+	}
+	for i := range m.BatchSizes {
+		m.BatchSizes[i] = c.BatchSizes[i].Load()
+	}
+	return m
+}

@@ -1,0 +1,179 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Enqueue writes one entry to it.Queue and returns its id once the entry is
+// durable: its data and its directory entry are synced. Concurrent writers
+// share one group commit. A nil error is the only acknowledgement; on error
+// no partial entry is visible. If ctx ends first, Enqueue returns ctx's
+// error and the entry may or may not have been committed.
+func (s *Spool) Enqueue(ctx context.Context, it Item) (string, error) {
+	ids, err := s.EnqueueAll(ctx, []Item{it})
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// EnqueueAll writes several entries in one group commit. It returns nil only
+// when all are durable; on error some may have been committed and are
+// processed normally (readers may see any subset; none is partial).
+func (s *Spool) EnqueueAll(ctx context.Context, items []Item) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	if len(items) == 0 {
+		return nil, nil
+	}
+	now := s.now()
+	entries := make([]*Entry, len(items))
+	for i, it := range items {
+		e, err := s.newEntry(it, now)
+		if err != nil {
+			return nil, err
+		}
+		entries[i] = e
+	}
+	s.metrics.Enqueued.Add(uint64(len(items)))
+	o, err := s.placeNew(entries)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.ID
+	}
+	if err := s.wait(ctx, o); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// newEntry validates it and makes an Entry with a fresh id.
+func (s *Spool) newEntry(it Item, t time.Time) (*Entry, error) {
+	if _, err := checkQueue(it.Queue); err != nil {
+		return nil, err
+	}
+	e := &Entry{Envelope: it.Envelope, Message: it.Message}
+	e.Envelope.Queue = it.Queue
+	e.ID = newID(t)
+	if e.Envelope.Arrived.IsZero() {
+		e.Envelope.Arrived = t
+	}
+	return e, nil
+}
+
+// placeNew stages entries (write + fsync of temp files, in parallel) and
+// submits the op that places them.
+func (s *Spool) placeNew(entries []*Entry) (*op, error) {
+	if err := s.checkSpace(); err != nil {
+		return nil, err
+	}
+	tmps, err := s.stageAll(entries)
+	if err != nil {
+		return nil, err
+	}
+	o := newOp()
+	o.n = len(entries)
+	for i, e := range entries {
+		o.place = append(o.place, s.readyPlacement(tmps[i], e))
+	}
+	s.submit(o)
+	return o, nil
+}
+
+// wait waits for o or ctx.
+func (s *Spool) wait(ctx context.Context, o *op) error {
+	select {
+	case <-o.done:
+		return o.err
+	case <-ctx.Done():
+		return fmt.Errorf("spool: commit: %w", ctx.Err())
+	}
+}
+
+// readyPlacement places the staged file tmp as e in e's queue.
+func (s *Spool) readyPlacement(tmp string, e *Entry) placement {
+	k, _ := parseKey(e.ID)
+	q := queueIndex(e.Envelope.Queue)
+	var due int64
+	if q == retryIdx && !e.Envelope.NotBefore.IsZero() {
+		due = e.Envelope.NotBefore.UnixNano()
+	}
+	return placement{src: tmp, dst: s.readyPath(e.Envelope.Queue, e.ID), fresh: true, q: q, k: k, due: due}
+}
+
+// stage writes e to a new temp file in tmp/ and fsyncs it.
+func (s *Spool) stage(e *Entry) (string, error) {
+	tmps, err := s.stageAll([]*Entry{e})
+	if err != nil {
+		return "", err
+	}
+	return tmps[0], nil
+}
+
+// stageAll writes each entry to a temp file, then fsyncs them in parallel
+// (concurrent fsyncs share a journal commit). On error it removes them all.
+func (s *Spool) stageAll(entries []*Entry) ([]string, error) {
+	tmps := make([]string, 0, len(entries))
+	files := make([]*os.File, 0, len(entries))
+	fail := func(err error) ([]string, error) {
+		for i, f := range files {
+			_ = f.Close()
+			s.check(os.Remove(tmps[i]), "remove temp entry", "path", tmps[i])
+		}
+		return nil, err
+	}
+	for _, e := range entries {
+		b, err := encodeBytes(e)
+		if err != nil {
+			return fail(err)
+		}
+		path := s.sub("tmp", s.owner+"."+strconv.FormatUint(s.tmpSeq.Add(1), 10))
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+		if err != nil {
+			return fail(diskErr("create", path, err, &s.metrics))
+		}
+		tmps = append(tmps, path)
+		files = append(files, f)
+		if _, err := f.Write(b); err != nil {
+			return fail(diskErr("write", path, err, &s.metrics))
+		}
+	}
+	errs := make([]error, len(files))
+	parallel(len(files), func(i int) {
+		if s.testingNoSync {
+			return
+		}
+		if err := files[i].Sync(); err != nil {
+			errs[i] = diskErr("sync", tmps[i], err, &s.metrics)
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fail(err)
+	}
+	var cerr error
+	for i, f := range files {
+		if err := f.Close(); err != nil && cerr == nil {
+			cerr = diskErr("close", tmps[i], err, &s.metrics)
+		}
+	}
+	if cerr != nil {
+		for _, t := range tmps {
+			s.check(os.Remove(t), "remove temp entry", "path", t)
+		}
+		return nil, cerr
+	}
+	return tmps, nil
+}

@@ -1,0 +1,90 @@
+package sqlstore
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"herald/internal/store"
+)
+
+func TestRebind(t *testing.T) {
+	cases := []struct {
+		dollar   bool
+		in, want string
+	}{
+		{false, "SELECT ? WHERE a = ?", "SELECT ? WHERE a = ?"},
+		{true, "SELECT ? WHERE a = ?", "SELECT $1 WHERE a = $2"},
+		{true, "SELECT 1", "SELECT 1"},
+		{true, "INSERT INTO x VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "INSERT INTO x VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"},
+	}
+	for _, tc := range cases {
+		db := &DB{d: Dialect{DollarParams: tc.dollar}}
+		if got := db.q(tc.in); got != tc.want {
+			t.Errorf("q(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSettingsCodec(t *testing.T) {
+	s := store.DefaultSettings("dev")
+	s.AcceptableAliases = []string{"a@example.org", "^b"}
+	s.MaxMessageSize = 0
+	s.Footer = "ünï\n\"quoted\""
+	cases := []struct {
+		name string
+		in   store.Settings
+	}{
+		{"defaults", store.DefaultSettings("dev")},
+		{"changed", s},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			enc, err := encodeSettings(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := decodeSettings("dev", []byte(enc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.in) {
+				t.Errorf("round trip of %s:\n got %+v\nwant %+v", enc, got, tc.in)
+			}
+		})
+	}
+	if _, err := decodeSettings("dev", []byte("not json")); err == nil {
+		t.Error("decodeSettings accepted garbage")
+	}
+}
+
+func TestTimeCol(t *testing.T) {
+	want := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
+	srcs := []any{
+		want, want.In(time.FixedZone("X", 7200)), "2026-01-02 03:04:05.123456+00:00",
+		[]byte("2026-01-02T05:04:05.123456+02:00"), want.UnixMicro(),
+	}
+	for _, src := range srcs {
+		var got time.Time
+		if err := (timeCol{&got}).Scan(src); err != nil || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("Scan(%v) = %v, %v; want %v UTC", src, got, err, want)
+		}
+	}
+	var got time.Time = want
+	if err := (timeCol{&got}).Scan(nil); err != nil || !got.IsZero() {
+		t.Errorf("Scan(nil) = %v, %v; want zero", got, err)
+	}
+	if err := (timeCol{&got}).Scan("yesterday"); err == nil {
+		t.Error("Scan(yesterday) succeeded")
+	}
+	if v, _ := timeArg(time.Time{}).Value(); v != nil {
+		t.Errorf("timeArg(zero) = %v, want NULL", v)
+	}
+}
+
+func TestNewToken(t *testing.T) {
+	a, b := newToken(), newToken()
+	if len(a) != 32 || a == b {
+		t.Errorf("tokens %q, %q: want 32 hex characters, distinct", a, b)
+	}
+}
