@@ -10,9 +10,9 @@ func TestSplit(t *testing.T) {
 	exists := func(l string) bool { return lists[l] }
 	cases := []struct {
 		name, local, list string
-		alias            Alias
-		ext              string
-		wantErr          error
+		alias             Alias
+		ext               string
+		wantErr           error
 	}{
 		{"post", "dev", "dev", Post, "", nil},
 		{"request", "dev-request", "dev-request", Post, "", nil}, // a list by that name wins

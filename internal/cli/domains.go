@@ -21,9 +21,12 @@ func (a *app) domainsCmd() *cobra.Command {
 			if !address.ValidDomain(name) {
 				return usageError{fmt.Errorf("%q is not a valid domain name", args[0])}
 			}
-			return a.withStore(func(_ *config.Config, st store.Store) error {
+			return a.withStore(func(cfg *config.Config, st store.Store) error {
 				if err := st.CreateDomain(a.ctx, store.Domain{Name: name, Description: desc}); err != nil {
 					return fmt.Errorf("add domain %s: %w", name, err)
+				}
+				if err := a.mtaChanged(cfg, st, "added domain "+name); err != nil {
+					return err
 				}
 				return a.done(map[string]string{"domain": name, "status": "added"}, "added domain %s\n", name)
 			})
@@ -56,9 +59,12 @@ func (a *app) domainsCmd() *cobra.Command {
 		Use: "rm DOMAIN", Short: "remove a domain without lists", Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			name := strings.ToLower(args[0])
-			return a.withStore(func(_ *config.Config, st store.Store) error {
+			return a.withStore(func(cfg *config.Config, st store.Store) error {
 				if err := st.DeleteDomain(a.ctx, name); err != nil {
 					return fmt.Errorf("remove domain %s: %w", name, err)
+				}
+				if err := a.mtaChanged(cfg, st, "removed domain "+name); err != nil {
+					return err
 				}
 				return a.done(map[string]string{"domain": name, "status": "removed"}, "removed domain %s\n", name)
 			})

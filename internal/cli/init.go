@@ -51,6 +51,26 @@ resolver = ""
 # Maildir ingest: <root>/<domain>/<list>/<alias>/new/; "" turns it off.
 root = ""
 
+[mta]
+# Integration files for the MTA (see: herald mta postfix|exim|sendmail|qmail|opensmtpd).
+# They live under <data_dir>/mta/ and are rewritten whenever a list or a
+# domain is created or removed.
+# How the MTA hands mail to herald: "tcp" (LMTP to lmtp.listen), "socket"
+# (LMTP to lmtp.socket), "pipe" (herald inject per message) or "maildir"
+# (Postfix virtual delivery into maildir.root). Default: maildir when
+# maildir.root is set, else tcp.
+# transport = "tcp"
+# Run postmap on the Postfix maps after each change (where Postfix runs here).
+postfix_postmap = false
+# Postfix table type: hash, btree, cdb, lmdb or texthash.
+postfix_map_type = "hash"
+# Postfix's config directory for postmap -c / postfix -c ("" = /etc/postfix).
+# postfix_config_dir = ""
+# Run "postfix reload" when a domain is added or removed: Postfix notices a
+# new transport entry only after a reload (until then it may send that
+# domain's mail to the relayhost).
+postfix_reload = false
+
 [spool]
 # Refuse new mail (452 4.3.1) when the disk has less free space than this.
 min_free_mb = 64

@@ -29,13 +29,16 @@ func (a *app) listsCmd() *cobra.Command {
 			if err := applySettings(&s, args[1:]); err != nil {
 				return err
 			}
-			return a.withStore(func(_ *config.Config, st store.Store) error {
+			return a.withStore(func(cfg *config.Config, st store.Store) error {
 				l := &store.List{Name: name, Domain: domain, Settings: s}
 				if err := st.CreateList(a.ctx, l); err != nil {
 					if errors.Is(err, store.ErrNotFound) {
 						return fmt.Errorf("domain %s does not exist; add it with: herald domains add %s", domain, domain)
 					}
 					return fmt.Errorf("create list %s@%s: %w", name, domain, err)
+				}
+				if err := a.mtaChanged(cfg, st, "created list "+l.Address()); err != nil {
+					return err
 				}
 				return a.done(map[string]any{"list": l.Address(), "status": "created"}, "created list %s\n", l.Address())
 			})
@@ -105,13 +108,16 @@ func (a *app) listsCmd() *cobra.Command {
 	rm := &cobra.Command{
 		Use: "rm LIST@DOMAIN", Short: "remove a list with its members and held posts", Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return a.withStore(func(_ *config.Config, st store.Store) error {
+			return a.withStore(func(cfg *config.Config, st store.Store) error {
 				l, err := a.getList(st, args[0])
 				if err != nil {
 					return err
 				}
 				if err := st.DeleteList(a.ctx, l.ID); err != nil {
 					return fmt.Errorf("remove %s: %w", l.Address(), err)
+				}
+				if err := a.mtaChanged(cfg, st, "removed "+l.Address()); err != nil {
+					return err
 				}
 				return a.done(map[string]any{"list": l.Address(), "status": "removed"}, "removed %s\n", l.Address())
 			})

@@ -189,7 +189,9 @@ func (a *app) qshape(es []spool.Entry, now time.Time) {
 	for k := range rows {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return rows[keys[i]][0] > rows[keys[j]][0] || rows[keys[i]][0] == rows[keys[j]][0] && keys[i] < keys[j] })
+	sort.Slice(keys, func(i, j int) bool {
+		return rows[keys[i]][0] > rows[keys[j]][0] || rows[keys[i]][0] == rows[keys[j]][0] && keys[i] < keys[j]
+	})
 	for _, k := range keys {
 		print(k, rows[k])
 	}

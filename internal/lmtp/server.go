@@ -43,6 +43,19 @@ type Options struct {
 // Stats are counters for /metrics.
 type Stats struct {
 	Sessions, Messages, Accepted, Rejected, TempFailed atomic.Int64
+	// Panics counts panics in session code (go-smtp recovers them and
+	// answers 421); tests fail when it is not zero.
+	Panics atomic.Int64
+}
+
+// countPanic records a panic and lets it continue to go-smtp's recovery,
+// which answers the client. Deferred at the top of session methods.
+func (s *Server) countPanic() {
+	if p := recover(); p != nil {
+		s.Stats.Panics.Add(1)
+		s.log.Error("panic in lmtp session", "panic", p)
+		panic(p)
+	}
 }
 
 // Server is an LMTP server serving any number of listeners.

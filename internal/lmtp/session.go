@@ -48,6 +48,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	defer s.srv.countPanic()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	target, maxSize, err := s.srv.backend.Resolve(ctx, to)
@@ -78,6 +79,7 @@ func (s *session) Data(r io.Reader) error {
 // RFC 2033 §4.2: one reply per successful RCPT, in order; go-smtp writes
 // them in RCPT order from the statuses set here.
 func (s *session) LMTPData(r io.Reader, sc smtp.StatusCollector) error {
+	defer s.srv.countPanic()
 	s.srv.Stats.Messages.Add(1)
 	data, err := readAll(r, s.srv.opts.MaxMessageBytes)
 	if err != nil {

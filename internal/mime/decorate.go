@@ -187,8 +187,7 @@ func prepareText(s, eol string, flowed bool) string {
 	if s == "" {
 		return ""
 	}
-	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
-	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	lines := strings.Split(strings.TrimSuffix(lfLines(s), "\n"), "\n")
 	if flowed {
 		for i, l := range lines {
 			if l != "-- " {
@@ -329,7 +328,7 @@ func textPart(s, nl string) []byte {
 	if s == "" {
 		return nil
 	}
-	s = strings.TrimSuffix(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n"), "\n")
+	s = strings.TrimSuffix(lfLines(s), "\n")
 	h := NewHeader(nl)
 	h.end = []byte(nl)
 	h.Add("Content-Type", "text/plain; charset=utf-8")
@@ -342,6 +341,11 @@ func textPart(s, nl string) []byte {
 	}
 	h.Add("Content-Disposition", "inline")
 	return (&Message{Header: h, Body: body}).Bytes()
+}
+
+// lfLines turns CRLF and bare CR line ends into LF.
+func lfLines(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
 
 func hasLongLine(s string, n int) bool {

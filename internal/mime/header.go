@@ -114,8 +114,10 @@ func (h *Header) Fields() []Field {
 
 // Set replaces the first field called name, in place, with a new field
 // folded at 78 columns, and removes the other fields of that name. If there
-// is none, the field is added at the end. The value is written as given (no
-// RFC 2047 encoding; see EncodeWords).
+// is none, the field is added at the end. If the first field already has
+// this value (unfolded), its raw bytes are kept, so a no-op Set does not
+// disturb a DKIM signature. The value is written as given (no RFC 2047
+// encoding; see EncodeWords).
 func (h *Header) Set(name, value string) {
 	f, ok := h.newField(name, value)
 	if !ok {
@@ -126,7 +128,9 @@ func (h *Header) Set(name, value string) {
 		h.fields = append(h.fields, f)
 		return
 	}
-	h.fields[i] = f
+	if h.fields[i].value() != unfoldValue(value) {
+		h.fields[i] = f
+	}
 	rest := deleteKey(h.fields[i+1:], f.key) // compacts in place
 	h.fields = h.fields[:i+1+len(rest)]
 }
