@@ -7,15 +7,22 @@ import "strings"
 // path, so they reach the bounce address, and they must not count against
 // a member.
 
-// autoReplySubjects are subject words of auto-replies in common languages.
+// autoReplySubjects are subject words of auto-replies in common
+// languages, unmistakable even after "Re:".
 var autoReplySubjects = []string{
 	"out of office", "out of the office", "automatic reply", "auto reply", "auto-reply", "autoreply",
 	"auto response", "auto-response", "autoresponse", "automated response", "automatic response",
-	"vacation", "away from my mail", "abwesenheit", "automatische antwort", "abwesend",
-	"réponse automatique", "reponse automatique", "absence", "respuesta automática",
-	"respuesta automatica", "fuera de la oficina", "risposta automatica", "fuori ufficio",
-	"automatisch antwoord", "afwezig", "resposta automática", "autosvar", "frånvaro",
-	"automaattinen vastaus", "on leave", "ticket received", "we received your",
+	"abwesenheitsnotiz", "automatische antwort", "réponse automatique", "reponse automatique",
+	"respuesta automática", "respuesta automatica", "risposta automatica", "automatisch antwoord",
+	"resposta automática", "autosvar", "automaattinen vastaus",
+}
+
+// autoReplyLeadSubjects are words that mark an auto-reply only at the
+// start of a subject ("Absence: ...", not "Re: absence of tests").
+var autoReplyLeadSubjects = []string{
+	"vacation", "away from my mail", "abwesenheit", "abwesend", "absence", "absent", "fuera de la oficina",
+	"fuori ufficio", "afwezig", "frånvaro", "on leave", "[ticket", "ticket received", "we received your",
+	"thank you for your",
 }
 
 // autoReplyBody are phrases that open an auto-reply's text.
@@ -59,8 +66,14 @@ func (n *notice) autoReply() bool {
 	if strings.Contains(prec, "auto_reply") || strings.HasPrefix(as, "auto-replied") {
 		return true
 	}
-	if containsAny(lower(n.subject), autoReplySubjects) {
+	subj := lower(strings.TrimSpace(n.subject))
+	if containsAny(subj, autoReplySubjects) {
 		return true
+	}
+	for _, w := range autoReplyLeadSubjects {
+		if strings.HasPrefix(subj, w) {
+			return true
+		}
 	}
 	start := n.flat
 	if len(start) > 1500 {

@@ -177,7 +177,7 @@ func verpResult(n *notice, member string, fs []finding, matched bool) Result {
 	case !n.mailer:
 		return Result{} // mail to a VERP address that is no notice at all
 	default:
-		c := scanCodes(n.text)
+		c := scanCodes(n.body())
 		perm := c.permanentFrom(!n.isWarning())
 		f = finding{permanent: perm, reason: classify(c.enhanced, n.body(), perm)}
 	}

@@ -18,6 +18,9 @@ type expectation struct {
 	Reasons   map[string]Reason `json:"reasons,omitempty"` // checked for the addresses listed
 	AutoReply bool              `json:"autoreply,omitempty"`
 	Note      string            `json:"note,omitempty"` // why the case is there
+	// KnownMiss says why the package gets this case wrong; the table test
+	// then skips it (and fails once it passes), the recall test counts it.
+	KnownMiss string `json:"known_miss,omitempty"`
 }
 
 type corpusCase struct {
@@ -58,6 +61,12 @@ func TestCorpus(t *testing.T) {
 			got, err := Scan(c.msg)
 			if err != nil {
 				t.Fatalf("Scan: %v", err)
+			}
+			if c.want.KnownMiss != "" {
+				if sameSet(got.Permanent, c.want.Permanent) && sameSet(got.Temporary, c.want.Temporary) {
+					t.Fatalf("known miss (%s) now passes: drop known_miss", c.want.KnownMiss)
+				}
+				t.Skipf("known miss: %s", c.want.KnownMiss)
 			}
 			if !sameSet(got.Permanent, c.want.Permanent) || !sameSet(got.Temporary, c.want.Temporary) {
 				t.Errorf("got permanent %q temporary %q (format %q), want permanent %q temporary %q",

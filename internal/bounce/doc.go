@@ -66,7 +66,9 @@
 // any other charset is read as if it were ASCII-compatible, which finds
 // addresses, codes and English wordings but not localized ones. Text
 // formats other than those above, localized templates of Postfix, qmail and
-// Sendmail, and notices that name the recipient only by display name are
-// not recognized. A delay notice in no known format sent to a VERP address
-// counts as permanent unless it reads as a warning.
+// Sendmail (where no DSN part or X-Failed-Recipients header comes along),
+// quoted local parts ("john doe"@example.net), and notices that name the
+// recipient only by display name are not recognized. A notice in no known
+// format that reaches a VERP address counts as a permanent failure unless
+// its text reads as a delay warning or only 4xx codes appear in it.
 package bounce

@@ -102,19 +102,20 @@ func parseDSN(body string) (fs []finding, ok bool) {
 		if !g.has("final-recipient") && !g.has("original-recipient") {
 			continue
 		}
-		f, matched := recipientFinding(g)
+		f, failure, matched := recipientFinding(g)
 		ok = ok || matched
-		if f.addr != "" {
-			fs = append(fs, f)
+		if failure {
+			fs = append(fs, f) // an empty address still counts for VERP
 		}
 	}
 	return fs, ok
 }
 
-// recipientFinding turns one per-recipient group into a finding. An empty
-// address means the recipient did not fail (delivered, relayed, expanded)
-// or the group is unusable.
-func recipientFinding(g header) (finding, bool) {
+// recipientFinding turns one per-recipient group into a finding. failure
+// is false when the recipient did not fail (delivered, relayed, expanded);
+// the address is empty when the group names none that is usable. matched
+// is false when the group has neither Action nor Status.
+func recipientFinding(g header) (f finding, failure, matched bool) {
 	action := lower(strings.TrimSpace(g.get("action")))
 	if i := strings.IndexAny(action, " \t;("); i >= 0 {
 		action = action[:i]
@@ -122,7 +123,7 @@ func recipientFinding(g header) (finding, bool) {
 	class, code := statusClass(g.get("status"))
 	diag := g.get("diagnostic-code")
 	if action == "" && class == 0 {
-		return finding{}, false
+		return finding{}, false, false
 	}
 	var final bool
 	switch action {
@@ -131,7 +132,7 @@ func recipientFinding(g header) (finding, bool) {
 	case "delayed":
 		final = false
 	case "delivered", "relayed", "expanded":
-		return finding{}, true
+		return finding{}, false, true
 	default:
 		switch class {
 		case '5':
@@ -139,18 +140,8 @@ func recipientFinding(g header) (finding, bool) {
 		case '4':
 			final = false
 		default:
-			return finding{}, true
+			return finding{}, false, true
 		}
-	}
-	addr := dsnAddress(g.get("original-recipient"), true)
-	if addr == "" {
-		addr = dsnAddress(g.get("final-recipient"), false)
-	}
-	if addr == "" {
-		addr = dsnAddress(g.get("x-actual-recipient"), false)
-	}
-	if addr == "" {
-		return finding{}, true
 	}
 	// A catch-all status (Exim sends 5.0.0 for every failure, also when it
 	// gave up on a "452 4.2.2") says less than the remote server's own
@@ -167,7 +158,14 @@ func recipientFinding(g header) (finding, bool) {
 	default:
 		perm = scanCodes(diag).permanentFrom(final)
 	}
-	return finding{addr: addr, permanent: perm, reason: classify(code, diag, perm)}, true
+	addr := dsnAddress(g.get("original-recipient"), true)
+	if addr == "" {
+		addr = dsnAddress(g.get("final-recipient"), false)
+	}
+	if addr == "" {
+		addr = dsnAddress(g.get("x-actual-recipient"), false)
+	}
+	return finding{addr: addr, permanent: perm, reason: classify(code, diag, perm)}, true, true
 }
 
 // dsnAddress extracts the address of a recipient field, "rfc822;a@b"

@@ -88,7 +88,7 @@ func detectExchange(n *notice) ([]finding, bool) {
 			}
 		}
 		return false
-	}, exchangeRecipientLine)
+	}, exchangeRecipientLine())
 	fs := findings(es, n.lines[start:], final)
 	return fs, len(fs) > 0
 }
@@ -96,19 +96,23 @@ func detectExchange(n *notice) ([]finding, bool) {
 // exchangeHeadlineRE matches a headline that names the recipient.
 var exchangeHeadlineRE = regexp.MustCompile(`(?i)(your message to|ihre nachricht an|votre message à|su mensaje para|il messaggio per|uw bericht aan)\s+\S+@\S+`)
 
-// exchangeRecipientLine reports whether line l presents addr as a
-// recipient: on a line of its own ("addr", "'addr' on DATE"), after a
+// exchangeRecipientLine returns a check of whether line l presents addr
+// as a recipient: on a line of its own ("addr", "'addr' on DATE"), after a
 // display name ("Name (addr)"), in the headline, or in a diagnostic line
 // with a status code. An address in running text ("please contact
-// helpdesk@...") is not one.
-func exchangeRecipientLine(l, addr string) bool {
-	t := strings.Trim(lower(strings.TrimSpace(l)), "'\"<>")
-	if strings.HasPrefix(t, addr) || strings.HasSuffix(t, "("+addr+")") || strings.HasSuffix(t, "<"+addr) {
-		return true
+// helpdesk@...") is not one. The line-wide tests are done once per line.
+func exchangeRecipientLine() func(l, addr string) bool {
+	var last string
+	var lineOK bool
+	return func(l, addr string) bool {
+		t := strings.Trim(lower(strings.TrimSpace(l)), "'\"<>")
+		if strings.HasPrefix(t, addr) || strings.HasSuffix(t, "("+addr+")") || strings.HasSuffix(t, "<"+addr) {
+			return true
+		}
+		if l != last {
+			c := scanCodes(l)
+			last, lineOK = l, c.perm || c.temp || exchangeHeadlineRE.MatchString(l)
+		}
+		return lineOK
 	}
-	if exchangeHeadlineRE.MatchString(l) {
-		return true
-	}
-	c := scanCodes(l)
-	return c.perm || c.temp
 }

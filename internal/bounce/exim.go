@@ -34,14 +34,24 @@ func detectExim(n *notice) ([]finding, bool) {
 	if i := n.phraseLine(0, "to which the message has not yet been delivered"); i >= 0 {
 		fs = append(fs, findings(eximEntries(n.lines[i+1:]), nil, false)...)
 	}
+	// Addresses only the header names get what the whole text says.
+	var whole *finding
 	for _, v := range xfr {
 		for _, a := range findAddrs(v) {
-			if !failed[a] {
-				failed[a] = true
-				if f, ok := newFinding(a, n.body(), true); ok {
-					fs = append(fs, f)
-				}
+			if failed[a] {
+				continue
 			}
+			failed[a] = true
+			if whole == nil {
+				f, ok := newFinding("", n.body(), true)
+				if !ok {
+					f = finding{permanent: true, reason: ReasonOther}
+				}
+				whole = &f
+			}
+			f := *whole
+			f.addr = a
+			fs = append(fs, f)
 		}
 	}
 	return fs, len(fs) > 0
@@ -83,7 +93,7 @@ func eximEntries(lines []string) []entry {
 		if cur < 0 {
 			continue
 		}
-		out[cur].text += "\n" + t
+		out[cur].add(t)
 		if m := eximGeneratedRE.FindStringSubmatch(t); m != nil && out[cur].orig == "" {
 			out[cur].orig, _ = normAddr(m[1])
 		}

@@ -49,7 +49,12 @@ func detectGeneric(n *notice) ([]finding, bool) {
 			return fs, true
 		}
 	}
-	// Lines that name an address together with a cause and a status.
+	// Lines that name an address together with a cause and a status; a
+	// person writing about bounces does the same, so the sender must be a
+	// mail system by more than the subject.
+	if !n.strongMailer {
+		return nil, false
+	}
 	var es []entry
 	seen := map[string]bool{}
 	for _, l := range n.lines {

@@ -18,7 +18,7 @@ const (
 	maxFieldLen     = 64 << 10  // bytes kept of one unfolded field value
 	maxTextBytes    = 512 << 10 // decoded bytes of one text part that are read
 	maxNoticeText   = 1 << 20   // bytes of human-readable text per message
-	maxLine         = 8 << 10   // bytes of one text line that are read
+	maxLine         = 4 << 10   // bytes of one text line that are read
 )
 
 // field is one header field; name is lower-cased, value unfolded.

@@ -8,16 +8,18 @@ import (
 
 // notice is a parsed message with what the detectors look at.
 type notice struct {
-	top      *entity
-	subject  string          // decoded Subject
-	fromAddr string          // first address of From, normalized
-	fromName string          // From as decoded text, lower-cased
-	own      map[string]bool // addresses the notice was sent to or from: never the failed ones
-	text     string          // human-readable text of the notice, not of returned content
-	lines    []string        // text split into lines, up to where the returned message starts
-	low      []string        // lines lower-cased, runs of white space made one space
-	flat     string          // lines joined, lower-cased, runs of white space made one space
-	mailer   bool            // the message comes from a mail system (see isFromMailer)
+	top          *entity
+	subject      string          // decoded Subject
+	fromAddr     string          // first address of From, normalized
+	fromName     string          // From as decoded text, lower-cased
+	own          map[string]bool // addresses the notice was sent to or from: never the failed ones
+	text         string          // human-readable text of the notice, not of returned content
+	lines        []string        // text split into lines, up to where the returned message starts
+	low          []string        // lines lower-cased, runs of white space made one space
+	flat         string          // lines joined, lower-cased, runs of white space made one space
+	mailer       bool            // the message comes from a mail system (see isFromMailer)
+	strongMailer bool            // ... and says so by more than its subject
+	bodyHead     string          // cache of body()
 }
 
 // newNotice prepares top for the detectors.
@@ -48,13 +50,18 @@ func newNotice(top *entity, envelopeRcpt string) *notice {
 		n.low[i] = collapse(lower(l))
 	}
 	n.flat = strings.Join(n.low, " ")
-	n.mailer = n.isFromMailer()
+	n.mailer, n.strongMailer = n.isFromMailer()
 	return n
 }
 
-// body returns the notice text up to the returned message, as one string.
+// body returns the start of the notice text (up to the returned message),
+// as one string: what describes a failure is near the top.
 func (n *notice) body() string {
-	return strings.Join(n.lines, "\n")
+	if n.bodyHead == "" {
+		b := strings.Join(n.lines[:min(len(n.lines), 400)], "\n")
+		n.bodyHead = b[:min(len(b), 64<<10)]
+	}
+	return n.bodyHead
 }
 
 // noticeText returns the human-readable text of the message: its text/plain
@@ -104,8 +111,8 @@ func htmlText(s string) string {
 	s = htmlBreakRE.ReplaceAllString(s, "\n")
 	s = strings.ReplaceAll(s, "\r", "")
 	s = strings.ReplaceAll(s, "\n\n\n", "\n\n")
-	// Collapse the source's own line breaks inside a paragraph first? They
-	// are kept: detectors join lines when they need to.
+	// The source's own line breaks are kept: detectors join lines where a
+	// phrase may be wrapped.
 	s = htmlTagRE.ReplaceAllString(s, "")
 	return html.UnescapeString(s)
 }
@@ -159,7 +166,7 @@ var bounceSubjectWords = []string{
 	"message status - undeliverable", "delayed", "warning: could not send", "unzustellbar",
 	"nicht zustellbar", "non remis", "non distribuable", "no se puede entregar", "no entregado",
 	"non recapitabile", "onbestelbaar", "não entregue", "mail system error", "delivery incomplete",
-	"address not found", "message not delivered", "delivery_failure", "delivery report", "bounce",
+	"address not found", "message not delivered", "delivery_failure", "delivery report",
 }
 
 // Words in a From display name that say "mail system".
@@ -171,22 +178,20 @@ var mailerNameWords = []string{
 
 // isFromMailer reports whether the message comes from a mail system rather
 // than a person: null return path, mailer sender, report content type,
-// X-Failed-Recipients, or a non-delivery subject that is not a reply.
-func (n *notice) isFromMailer() bool {
+// X-Failed-Recipients, or a non-delivery subject that is neither a reply
+// or forward nor written in a mail user agent. strong leaves the subject
+// out.
+func (n *notice) isFromMailer() (any, strong bool) {
 	h := n.top.hdr
-	if rp := h.get("return-path"); strings.TrimSpace(rp) == "<>" || (h.has("return-path") && strings.TrimSpace(rp) == "") {
-		return true
+	switch {
+	case strings.TrimSpace(h.get("return-path")) == "<>" || (h.has("return-path") && strings.TrimSpace(h.get("return-path")) == ""),
+		n.fromAddr != "" && isMailerLocal(localPart(n.fromAddr)),
+		containsAny(n.fromName, mailerNameWords),
+		n.top.mediaType == "multipart/report",
+		h.has("x-failed-recipients"):
+		return true, true
 	}
-	if n.fromAddr != "" && isMailerLocal(localPart(n.fromAddr)) {
-		return true
-	}
-	if containsAny(n.fromName, mailerNameWords) {
-		return true
-	}
-	if n.top.mediaType == "multipart/report" || h.has("x-failed-recipients") {
-		return true
-	}
-	return n.bounceSubject()
+	return n.bounceSubject() && !h.has("user-agent") && !h.has("x-mailer"), false
 }
 
 // bounceSubject reports whether the subject reads like a non-delivery

@@ -70,7 +70,7 @@ func sendmailEntries(lines []string) []entry {
 			break
 		}
 		if strings.HasPrefix(t, "(") && len(out) > 0 {
-			out[len(out)-1].text += "\n" + t
+			out[len(out)-1].add(t)
 			if m := sendmailExpandedRE.FindStringSubmatch(t); m != nil {
 				out[len(out)-1].orig, _ = normAddr(m[1])
 			}

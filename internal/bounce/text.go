@@ -14,6 +14,20 @@ type entry struct {
 	addr, orig, text string
 }
 
+// Caps on what text notices yield: no notice describes one recipient in
+// more than a few lines, nor lists thousands.
+const (
+	maxEntryText = 4 << 10
+	maxEntries   = 500
+)
+
+// add appends line l to e's text, up to maxEntryText.
+func (e *entry) add(l string) {
+	if len(e.text) < maxEntryText {
+		e.text += "\n" + l
+	}
+}
+
 // target is the address to report: the one the list sent to, if the
 // notice names it, else the one that failed.
 func (e entry) target() string {
@@ -83,7 +97,7 @@ func angleEntries(lines []string) []entry {
 			cur = -1
 			continue
 		}
-		out[cur].text += "\n" + l
+		out[cur].add(l)
 	}
 	return out
 }
@@ -106,7 +120,7 @@ func listAfter(lines []string, i, limit int) []entry {
 			continue
 		}
 		if len(out) > 0 {
-			out[len(out)-1].text += "\n" + l
+			out[len(out)-1].add(l)
 		}
 	}
 	return out
@@ -134,7 +148,7 @@ func addrEntries(lines []string, skip func(l string) bool, accept func(l, addr s
 			}
 		}
 		if !newAddr && cur >= 0 {
-			out[cur].text += "\n" + l
+			out[cur].add(l)
 		}
 	}
 	return out
@@ -144,14 +158,28 @@ func addrEntries(lines []string, skip func(l string) bool, accept func(l, addr s
 // recipient its whole body describes it; else lines elsewhere in body that
 // name the address are added (a transcript, a diagnostic section).
 func findings(es []entry, body []string, final bool) []finding {
+	if len(es) > maxEntries {
+		es = es[:maxEntries]
+	}
+	body = body[:min(len(body), 2000)]
+	var low []string
+	if len(es) > 1 {
+		low = make([]string, len(body))
+		for i, l := range body {
+			low[i] = lower(l)
+		}
+	}
 	var fs []finding
 	for _, e := range es {
 		text := e.text
 		if len(es) == 1 {
-			text += "\n" + strings.Join(body, "\n")
+			text += "\n" + strings.Join(body[:min(len(body), 200)], "\n")
 		} else {
-			for _, l := range body {
-				if strings.Contains(lower(l), e.addr) && !strings.Contains(e.text, l) {
+			for i, l := range body {
+				if len(text) >= maxEntryText {
+					break
+				}
+				if strings.Contains(low[i], e.addr) && !strings.Contains(e.text, l) {
 					text += "\n" + l
 				}
 			}
