@@ -31,9 +31,13 @@ type Config struct {
 	Database Database `toml:"database"`
 	DNS      DNS      `toml:"dns"`
 	Maildir  Maildir  `toml:"maildir"`
+	MTA      MTA      `toml:"mta"`
 	Spool    Spool    `toml:"spool"`
 	Delivery Delivery `toml:"delivery"`
 	Log      Log      `toml:"log"`
+
+	// Membership: subscriptions and their abuse limits (membership.go).
+	Membership Membership `toml:"membership"`
 
 	// File is the path the configuration was read from ("" when none).
 	File string `toml:"-"`
@@ -107,6 +111,22 @@ type Delivery struct {
 	RetryPeriod Duration `toml:"retry_period"`
 	// RetryMin is the first retry delay; it doubles per attempt up to an hour. Default "1m".
 	RetryMin Duration `toml:"retry_min"`
+	// XVERP sends VERP posts as one transaction with MAIL FROM … XVERP
+	// when the MTA offers it (Postfix), so the MTA makes the per-member
+	// bounce addresses. Default false: one transaction per member.
+	XVERP bool `toml:"xverp"`
+	// DomainConcurrency caps SMTP transactions in flight per destination
+	// domain. Default 0: no cap beyond connections.
+	DomainConcurrency int `toml:"domain_concurrency"`
+	// DomainRate caps recipients per destination domain, "N/s", "N/m" or
+	// "N/h"; up to N may go at once. Default "": no cap.
+	DomainRate string `toml:"domain_rate"`
+	// Domains overrides both per destination domain (delivery.go):
+	// [delivery.domains."example.com"] concurrency = 2, rate = "100/m".
+	Domains map[string]DomainLimit `toml:"domains"`
+	// MaxEntryTime bounds the delivery of one out entry; what is not sent
+	// by then is queued again as a new entry. Default "5m".
+	MaxEntryTime Duration `toml:"max_entry_time"`
 }
 
 // Log configures logging.
@@ -149,6 +169,9 @@ func Default() Config {
 		Spool:    Spool{MinFreeMB: 64, MaxAttempts: 5},
 		Delivery: Delivery{Connections: 4, MaxRecipients: 500, RetryPeriod: Duration{120 * time.Hour}, RetryMin: Duration{time.Minute}},
 		Log:      Log{Level: "info", Format: "text"},
+		MTA:      defaultMTA(),
+
+		Membership: defaultMembership(),
 	}
 }
 
@@ -275,7 +298,13 @@ func (c *Config) validate() error {
 	default:
 		return bad("log.format", "must be text or json, got %q", c.Log.Format)
 	}
-	return nil
+	if err := c.validateDelivery(); err != nil {
+		return err
+	}
+	if err := c.validateMembership(); err != nil {
+		return err
+	}
+	return c.validateMTA()
 }
 
 // CheckDataDir creates the data directory if needed and verifies that it
@@ -303,7 +332,9 @@ func (c *Config) CheckDataDir() error {
 func applyEnv(c *Config, env []string) error {
 	for _, kv := range env {
 		name, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(name, "HERALD_") || name == "HERALD_CONFIG" {
+		// HERALD_CONFIG names the file; HERALD_TEST_* belong to test
+		// harnesses. Any other HERALD_ name must be a key: a typo is an error.
+		if !ok || !strings.HasPrefix(name, "HERALD_") || name == "HERALD_CONFIG" || strings.HasPrefix(name, "HERALD_TEST_") {
 			continue
 		}
 		key := strings.ToLower(strings.TrimPrefix(name, "HERALD_"))

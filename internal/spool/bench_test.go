@@ -35,7 +35,12 @@ func benchOptions(dir string) Options {
 	return Options{Dir: dir, MinFreeBytes: -1, SkipVerify: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
-var msg4k = []byte(fmt.Sprintf("Subject: bench\r\n\r\n%4080s", "x"))
+var (
+	msg4k = []byte(fmt.Sprintf("Subject: bench\r\n\r\n%4080s", "x"))
+	// msgBlock fills one 4 KiB block together with the entry's header, so
+	// that a pre-filled million entries take 4 GiB.
+	msgBlock = []byte(fmt.Sprintf("Subject: bench\r\n\r\n%3900s", "x"))
+)
 
 // prefill writes n entries straight into queue In (no fsync: this is setup,
 // not what is measured), older than anything the benchmark enqueues.
@@ -54,7 +59,7 @@ func prefill(b *testing.B, dir string, n int) {
 				if i >= int64(n) {
 					return
 				}
-				e := &Entry{ID: newID(t0.Add(time.Duration(i) * time.Microsecond)), Message: []byte("Subject: old\r\n\r\nx\r\n"),
+				e := &Entry{ID: newID(t0.Add(time.Duration(i) * time.Microsecond)), Message: msgBlock,
 					Envelope: Envelope{Queue: In, Domain: "example.org", List: "dev", Alias: "post"}}
 				p := hashPath(filepath.Join(dir, In), defaultHashDepth, e.ID)
 				buf, _ := encodeBytes(e)
@@ -79,7 +84,7 @@ func prefill(b *testing.B, dir string, n int) {
 }
 
 // BenchmarkEnqueueClaimDone measures one message's full cycle: a durable
-// enqueue of 4 KiB, a claim, a durable Done. The deep variant runs it on top
+// enqueue of a 4 KiB entry, a claim, a durable Done. The deep variant runs it on top
 // of a queue pre-filled with -spool.deep entries.
 //
 // The nosync variants skip every fsync (a test-only knob): they measure the
@@ -119,7 +124,7 @@ func BenchmarkEnqueueClaimDone(b *testing.B) {
 			cpu0 := cpuTime()
 			b.ResetTimer()
 			for b.Loop() {
-				if _, err := s.Enqueue(ctx, Item{Queue: In, Message: msg4k}); err != nil {
+				if _, err := s.Enqueue(ctx, Item{Queue: In, Message: msgBlock}); err != nil {
 					b.Fatal(err)
 				}
 				c, ok, err := s.TryClaim(In)

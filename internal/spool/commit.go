@@ -305,12 +305,27 @@ func (s *Spool) ensureDir(d string, newDirs map[string]struct{}) error {
 const maxSyncers = 32
 
 // syncDirs fsyncs the directories in parallel and returns the failures.
+// In SyncFS mode one syncfs covers every directory and the batch's data
+// files, which stageAll left unsynced.
 func (s *Spool) syncDirs(dirs map[string]struct{}) map[string]error {
-	if s.testingNoSync {
+	if s.testingNoSync || len(dirs) == 0 {
 		return nil
 	}
-	return syncDirs(dirs)
+	if !s.syncFS {
+		return syncDirs(dirs)
+	}
+	if err := s.syncFileSystem(); err != nil {
+		failed := make(map[string]error, len(dirs))
+		for d := range dirs {
+			failed[d] = err
+		}
+		return failed
+	}
+	return nil
 }
+
+// syncFileSystem flushes the spool's file system.
+func (s *Spool) syncFileSystem() error { return syncfs(s.fsFile) }
 
 // syncDirs fsyncs the directories in parallel and returns the failures.
 func syncDirs(dirs map[string]struct{}) map[string]error {

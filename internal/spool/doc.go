@@ -53,6 +53,15 @@
 //   - Kick journal writes are never synced: after a reboot every instance
 //     rescans at Open anyway.
 //
+// "fsync" above is Options.SyncMode SyncFiles. The default on Linux is
+// SyncFS: writers do not fsync their data files, and each round of
+// directory fsyncs is one syncfs(2) of the spool's file system instead,
+// which makes the batch's data and directory entries durable together.
+// On disks where every fsync is a device flush this is the difference
+// between one flush per message and one per batch. A crash between the
+// rename and the syncfs can leave a renamed entry with unwritten data: it
+// was never acknowledged, and its checksum sends it to corrupt/ at Open.
+//
 // # Crash invariants
 //
 //  1. An entry whose Enqueue returned nil survives any crash.

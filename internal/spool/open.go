@@ -24,6 +24,13 @@ func (s *Spool) open(ctx context.Context) error {
 	if err := syncDir(s.dir); err != nil {
 		return fmt.Errorf("spool open: sync %s: %w", s.dir, err)
 	}
+	if s.syncFS {
+		f, err := os.Open(s.dir)
+		if err != nil {
+			return fmt.Errorf("spool open: %w", err)
+		}
+		s.fsFile = f
+	}
 	global, err := s.lockSpool(ctx)
 	if err != nil {
 		return err

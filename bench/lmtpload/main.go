@@ -1,0 +1,149 @@
+// Command lmtpload drives LMTP ingest against a running herald: N
+// concurrent sessions each send messages of a given size to one list
+// address, and it prints messages per second and the latency of the
+// per-recipient reply (which herald only sends once the entry is durable).
+//
+//	lmtpload -addr 127.0.0.1:8024 -rcpt bench@lists.example.org -sessions 8 -size 4096 -duration 10s
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+func main() {
+	var (
+		addr     = flag.String("addr", "127.0.0.1:8024", "LMTP address (host:port or unix:/path)")
+		rcpt     = flag.String("rcpt", "bench@lists.example.org", "recipient")
+		sessions = flag.Int("sessions", 8, "concurrent LMTP sessions")
+		size     = flag.Int("size", 4096, "message size in bytes")
+		duration = flag.Duration("duration", 10*time.Second, "how long to send")
+		perConn  = flag.Int("per-conn", 100, "messages per connection before reconnecting")
+	)
+	flag.Parse()
+	if err := run(*addr, *rcpt, *sessions, *size, *duration, *perConn); err != nil {
+		fmt.Fprintln(os.Stderr, "lmtpload:", err)
+		os.Exit(1)
+	}
+}
+
+func run(addr, rcpt string, sessions, size int, d time.Duration, perConn int) error {
+	var (
+		sent, failed atomic.Int64
+		mu           sync.Mutex
+		lats         []time.Duration
+		wg           sync.WaitGroup
+		firstErr     atomic.Value
+	)
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for i := range sessions {
+		wg.Go(func() {
+			var local []time.Duration
+			seq := 0
+			for time.Now().Before(deadline) {
+				n, l, err := session(addr, rcpt, size, i, &seq, perConn, deadline)
+				sent.Add(int64(n))
+				local = append(local, l...)
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			mu.Lock()
+			lats = append(lats, local...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	el := time.Since(start)
+	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
+	pct := func(p float64) time.Duration {
+		if len(lats) == 0 {
+			return 0
+		}
+		return lats[min(len(lats)-1, int(float64(len(lats))*p))]
+	}
+	fmt.Printf("sessions=%d size=%d messages=%d seconds=%.2f msgs_per_sec=%.0f p50=%s p99=%s errors=%d\n",
+		sessions, size, sent.Load(), el.Seconds(), float64(sent.Load())/el.Seconds(),
+		pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), failed.Load())
+	if e, ok := firstErr.Load().(error); ok && sent.Load() == 0 {
+		return e
+	}
+	return nil
+}
+
+// session sends up to perConn messages on one connection.
+func session(addr, rcpt string, size, worker int, seq *int, perConn int, deadline time.Time) (int, []time.Duration, error) {
+	network := "tcp"
+	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
+		network, addr = "unix", p
+	}
+	conn, err := net.DialTimeout(network, addr, 5*time.Second)
+	if err != nil {
+		return 0, nil, err
+	}
+	c := smtp.NewClientLMTP(conn)
+	defer c.Close()
+	if err := c.Hello("lmtpload"); err != nil {
+		return 0, nil, err
+	}
+	var lats []time.Duration
+	n := 0
+	for ; n < perConn && time.Now().Before(deadline); n++ {
+		*seq++
+		msg := message(size, worker, *seq)
+		t0 := time.Now()
+		if err := send(c, rcpt, msg); err != nil {
+			return n, lats, err
+		}
+		lats = append(lats, time.Since(t0))
+	}
+	return n, lats, c.Quit()
+}
+
+func send(c *smtp.Client, rcpt string, msg []byte) error {
+	if err := c.Mail("load@example.com", nil); err != nil {
+		return err
+	}
+	if err := c.Rcpt(rcpt, nil); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(msg); err != nil {
+		return err
+	}
+	if _, err := w.CloseWithLMTPResponse(); err != nil {
+		var le smtp.LMTPDataError
+		if errors.As(err, &le) {
+			return fmt.Errorf("refused: %w", err)
+		}
+		return err
+	}
+	return nil
+}
+
+func message(size, worker, seq int) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: load@example.com\r\nTo: bench\r\nSubject: load %d-%d\r\nMessage-ID: <%d.%d.%d@lmtpload>\r\n\r\n",
+		worker, seq, time.Now().UnixNano(), worker, seq)
+	line := strings.Repeat("abcdefghij", 7) + "\r\n"
+	for b.Len() < size {
+		b.WriteString(line)
+	}
+	return []byte(b.String())
+}
