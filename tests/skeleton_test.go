@@ -77,6 +77,8 @@ func TestEndToEndPostReachesMembers(t *testing.T) {
 		"Precedence":       "list",
 		"X-BeenThere":      "dev@lists.example.org",
 	}
+	// The list's generic unsubscribe page (issue 4); one-click URLs are per member.
+	checks["List-Unsubscribe"] = "<mailto:dev-leave@lists.example.org>, <http://" + h.HTTPAddr + "/lists/dev@lists.example.org/unsubscribe>"
 	for name, want := range checks {
 		if got := header(m.Data, name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
@@ -101,6 +103,8 @@ func TestEndToEndPostReachesMembers(t *testing.T) {
 func TestEndToEndNonmemberHeldThenApproved(t *testing.T) {
 	h := newH(t)
 	setupDev(h)
+	// Only the moderators' side here; the poster's "held" notice is tested in pipeline_test.go.
+	h.MustRun("lists", "set", "dev@lists.example.org", "respond_to_post_requests=false")
 	h.Start()
 
 	res := h.SendLMTP("stranger@example.biz", []string{"dev@lists.example.org"},
@@ -155,7 +159,7 @@ func TestEndToEndNonmemberHeldThenApproved(t *testing.T) {
 func TestEndToEndRejectAndDiscard(t *testing.T) {
 	h := newH(t)
 	setupDev(h)
-	h.MustRun("lists", "set", "dev@lists.example.org", "admin_immed_notify=false")
+	h.MustRun("lists", "set", "dev@lists.example.org", "admin_immed_notify=false", "respond_to_post_requests=false")
 	h.Start()
 	for _, s := range []string{"one", "two"} {
 		h.SendLMTP("x@example.biz", []string{"dev@lists.example.org"}, msg("x@example.biz", "dev@lists.example.org", "Spam "+s, "x"))

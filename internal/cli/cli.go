@@ -115,6 +115,11 @@ func (a *app) rootCmd() *cobra.Command {
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON instead of text")
 	root.AddCommand(a.versionCmd(), a.initCmd(), a.serveCmd(), a.domainsCmd(), a.listsCmd(), a.membersCmd(),
 		a.heldCmd(), a.spoolCmd())
+	root.AddCommand(a.dkimCmd())     // issue 5
+	root.AddCommand(a.bansCmd())     // issue 4
+	root.AddCommand(a.requestsCmd()) // issue 6
+	root.AddCommand(a.bouncesCmd())  // issue 7
+	root.AddCommand(a.mtaCmd(), a.injectCmd(), a.doctorCmd())
 	return root
 }
 

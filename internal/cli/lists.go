@@ -185,7 +185,9 @@ func styleSettings(name, style string) (store.Settings, error) {
 	switch style {
 	case "discussion", "":
 	case "announce":
-		// Only owners, moderators and approved posts go out.
+		// Only owners, moderators and approved posts go out: members and
+		// nonmembers are held, while the member-moderation rule lets
+		// owners and moderators through (even when they are members too).
 		s.DefaultMemberAction = "hold"
 		s.DefaultNonmemberAction = "hold"
 		s.AllowListPosts = false

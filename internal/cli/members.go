@@ -21,6 +21,7 @@ func (a *app) membersCmd() *cobra.Command {
 	var (
 		role string
 		file string
+		sf   subscribeFlags
 	)
 	add := &cobra.Command{
 		Use: "add LIST@DOMAIN [ADDR ...]", Short: "add addresses in a role", Args: cobra.MinimumNArgs(1),
@@ -33,10 +34,13 @@ func (a *app) membersCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withStore(func(_ *config.Config, st store.Store) error {
+			return a.withStore(func(cfg *config.Config, st store.Store) error {
 				l, err := a.getList(st, args[0])
 				if err != nil {
 					return err
+				}
+				if r == store.RoleMember { // through the workflow: bans, pre-flags (subscribe.go)
+					return a.subscribeMembers(cfg, st, l, sf, addrs)
 				}
 				return a.addMembers(st, l, r, addrs)
 			})
@@ -44,6 +48,7 @@ func (a *app) membersCmd() *cobra.Command {
 	}
 	add.Flags().StringVar(&role, "role", "member", "member, owner, moderator or nonmember")
 	add.Flags().StringVar(&file, "file", "", "read addresses from a file, one per line (- for stdin)")
+	sf.register(add)
 	var lsRole string
 	ls := &cobra.Command{
 		Use: "ls LIST@DOMAIN", Short: "list the addresses in a role", Args: cobra.ExactArgs(1),
@@ -88,7 +93,7 @@ func (a *app) membersCmd() *cobra.Command {
 	}
 	rm.Flags().StringVar(&rmRole, "role", "member", "member, owner, moderator or nonmember")
 	rm.Flags().StringVar(&file, "file", "", "read addresses from a file, one per line (- for stdin)")
-	cmd.AddCommand(add, ls, rm)
+	cmd.AddCommand(add, ls, rm, a.membersSetCmd(), a.membersInviteCmd())
 	return cmd
 }
 

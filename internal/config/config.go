@@ -39,6 +39,9 @@ type Config struct {
 	// Membership: subscriptions and their abuse limits (membership.go).
 	Membership Membership `toml:"membership"`
 
+	// Bounces: bounce processing's periodic pass (bounces.go).
+	Bounces Bounces `toml:"bounces"`
+
 	// File is the path the configuration was read from ("" when none).
 	File string `toml:"-"`
 }
@@ -172,6 +175,7 @@ func Default() Config {
 		MTA:      defaultMTA(),
 
 		Membership: defaultMembership(),
+		Bounces:    defaultBounces(),
 	}
 }
 
@@ -302,6 +306,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateMembership(); err != nil {
+		return err
+	}
+	if err := c.validateBounces(); err != nil {
 		return err
 	}
 	return c.validateMTA()

@@ -1,21 +1,20 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"herald/internal/runner"
 	"herald/internal/spool"
-
-	"github.com/emersion/go-smtp"
+	"herald/internal/status"
+	"herald/internal/store"
 )
 
 // Options configure delivery.
@@ -26,7 +25,7 @@ type Options struct {
 	Helo string
 	// Connections kept open to the MTA. Default 4.
 	Connections int
-	// MaxRecipients per transaction. Default 500.
+	// MaxRecipients per bulk transaction. Default 500.
 	MaxRecipients int
 	// RetryPeriod after which temporary failures become permanent. Default 5 days.
 	RetryPeriod time.Duration
@@ -34,136 +33,253 @@ type Options struct {
 	RetryMin time.Duration
 	// RetryMax caps the retry delay. Default 1 hour.
 	RetryMax time.Duration
-	// Timeout for SMTP commands. Default 2 minutes.
+	// Timeout for SMTP reads and writes. Default 2 minutes.
 	Timeout time.Duration
+	// Store gives lists, members and DKIM keys; nil delivers every entry
+	// in bulk to its envelope recipients, unsigned.
+	Store Store
 	// Failures receives permanent failures (bounce processing); may be nil.
 	Failures FailureSink
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// ProgressDir holds the per-entry progress journals; "" disables
+	// them (a crash then resends the entries in progress in full).
+	ProgressDir string
+	// XVERP sends VERP posts as one transaction with MAIL FROM … XVERP
+	// when the MTA offers it (Postfix), instead of one per recipient.
+	XVERP bool
+	// BaseURL is herald's web address, for one-click unsubscribe URLs
+	// (<BaseURL>/u/<member token>) in personalized posts; "" for none.
+	BaseURL string
+	// DomainLimits throttle every destination domain; Domains override
+	// them per domain (lower-case name).
+	DomainLimits Limits
+	Domains      map[string]Limits
+	// MaxEntryTime bounds the delivery of one entry; recipients not sent
+	// by then go back to the queue as a new entry. Default 5 minutes.
+	MaxEntryTime time.Duration
+	// NoPipelining disables RFC 2920 pipelining (tests, broken MTAs).
+	NoPipelining bool
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
-// Failure is a recipient that could not be delivered.
-type Failure struct {
-	List, Domain string
-	Recipient    string
-	Reply        string // the SMTP reply or the reason
-	At           time.Time
+// Store is what delivery reads from the store.
+type Store interface {
+	GetList(ctx context.Context, name, domain string) (*store.List, error)
+	EachMember(ctx context.Context, listID int64, role store.Role, fn func(*store.Member) error) error
+	GetMember(ctx context.Context, listID int64, email string, role store.Role) (*store.Member, error)
+	GetDKIMKey(ctx context.Context, domain string) (*store.DKIMKey, error)
 }
 
-// FailureSink records permanent failures.
-type FailureSink interface {
-	RecordFailure(ctx context.Context, f Failure) error
-}
-
-// Stats are delivery counters.
+// Stats are delivery counters, for /metrics.
 type Stats struct {
-	Transactions, Delivered, Deferred, Failed, ConnErrors atomic.Int64
+	Entries, Transactions, Delivered, Deferred, Failed, Expired atomic.Int64
+	ConnErrors, Dials, Resumed, Signed                          atomic.Int64
 }
 
-// Deliverer is the out and retry runners' processor.
+// Deliverer is the out runner's processor.
 type Deliverer struct {
-	opts Options
-	pool *pool
-	log  *slog.Logger
+	opts    Options
+	log     *slog.Logger
+	sched   *sched
+	jrn     *journal
+	eng     *engine
+	signers signerCache
+
+	stopOnce sync.Once
+	stopping chan struct{}
+
 	// Stats counts outcomes.
 	Stats Stats
 }
 
 var _ runner.Processor = (*Deliverer)(nil)
 
-// New returns a Deliverer.
-func New(opts Options) *Deliverer {
-	if opts.Helo == "" {
-		opts.Helo = "localhost"
+// New starts a Deliverer: its connection workers run until Close.
+func New(opts Options) (*Deliverer, error) {
+	setDefaults(&opts)
+	d := &Deliverer{opts: opts, log: opts.Logger.With("runner", "out"), stopping: make(chan struct{})}
+	jrn, err := newJournal(opts.ProgressDir, d.log)
+	if err != nil {
+		return nil, err
 	}
-	if opts.Connections <= 0 {
-		opts.Connections = 4
-	}
-	if opts.MaxRecipients <= 0 {
-		opts.MaxRecipients = 500
-	}
-	if opts.RetryPeriod <= 0 {
-		opts.RetryPeriod = 5 * 24 * time.Hour
-	}
-	if opts.RetryMin <= 0 {
-		opts.RetryMin = time.Minute
-	}
-	if opts.RetryMax <= 0 {
-		opts.RetryMax = time.Hour
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 2 * time.Minute
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	return &Deliverer{opts: opts, pool: newPool(opts.Addr, opts.Helo, opts.Connections, opts.Timeout),
-		log: opts.Logger.With("runner", "out")}
+	jrn.sweep(opts.RetryPeriod + 24*time.Hour)
+	d.jrn = jrn
+	d.sched = newSched(opts.DomainLimits, opts.Domains, opts.Now)
+	d.eng = newEngine(&d.opts, d.sched, jrn, &d.Stats, d.log)
+	d.signers = signerCache{st: opts.Store, ttl: time.Minute, m: map[string]*signerEntry{}}
+	return d, nil
 }
 
-// Close closes idle connections.
-func (d *Deliverer) Close() { d.pool.close() }
-
-// result of one recipient.
-type result struct {
-	rcpt string
-	err  error // nil: accepted
-	temp bool
+func setDefaults(o *Options) {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if o.Helo == "" {
+		o.Helo = "localhost"
+	}
+	def(&o.Connections, 4)
+	def(&o.MaxRecipients, 500)
+	defDur(&o.RetryPeriod, 5*24*time.Hour)
+	defDur(&o.RetryMin, time.Minute)
+	defDur(&o.RetryMax, time.Hour)
+	defDur(&o.Timeout, 2*time.Minute)
+	defDur(&o.MaxEntryTime, 5*time.Minute)
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 }
 
-// Process delivers one out (or due retry) entry.
+// Stop makes entries in progress wrap up: transactions in flight finish,
+// recipients not yet sent go back to the out queue as a new entry. The
+// server calls it at shutdown, before waiting for the runners.
+func (d *Deliverer) Stop() { d.stopOnce.Do(func() { close(d.stopping) }) }
+
+// Close stops the connection workers (QUIT) and the progress journal.
+func (d *Deliverer) Close() {
+	d.Stop()
+	d.eng.close()
+	d.jrn.close()
+}
+
+// Process delivers one out entry.
 func (d *Deliverer) Process(ctx context.Context, c *spool.Claim) error {
-	env := c.Envelope
-	log := d.log.With("id", c.ID, "list", env.List, "domain", env.Domain)
-	var temp, perm []result
-	for _, batch := range batches(env.Recipients, d.opts.MaxRecipients) {
-		for _, r := range d.send(ctx, env.Sender, batch, c.Message, log) {
-			switch {
-			case r.err == nil:
-				d.Stats.Delivered.Add(1)
-			case r.temp:
-				temp = append(temp, r)
-			default:
-				perm = append(perm, r)
-			}
-		}
+	start := time.Now()
+	d.Stats.Entries.Add(1)
+	j, rs, err := d.prepare(ctx, c)
+	if err != nil {
+		return err
 	}
+	d.run(j, rs)
+	return d.finish(ctx, c, j, start)
+}
+
+// run schedules the job's recipients and waits until every transaction
+// has finished, or the entry's time is up, or delivery stops.
+func (d *Deliverer) run(j *job, rs []*rcpt) {
+	per := 1
+	if j.mode == modeBulk || j.mode == modeXVERP {
+		per = d.opts.MaxRecipients
+	}
+	gs := groupsOf(j, rs, per)
+	j.start(len(gs))
+	d.sched.add(gs)
+	budget := time.NewTimer(d.opts.MaxEntryTime)
+	defer budget.Stop()
+	select {
+	case <-j.done:
+		return
+	case <-budget.C:
+		j.log.Warn("entry took too long; requeueing the rest", "limit", d.opts.MaxEntryTime)
+	case <-d.stopping:
+	}
+	j.cancelled(d.sched.cancel(j))
+	<-j.done
+}
+
+// finish records permanent failures, sends temporary failures to the
+// retry queue and unsent recipients back to the out queue, all with one
+// Forward, then drops the progress journal.
+func (d *Deliverer) finish(ctx context.Context, c *spool.Claim, j *job, start time.Time) error {
+	env := c.Envelope
 	now := d.opts.Now()
-	if len(temp) > 0 && now.Sub(env.Arrived) > d.opts.RetryPeriod {
-		for _, r := range temp {
-			perm = append(perm, result{rcpt: r.rcpt, err: fmt.Errorf("retry period %s expired: %w", d.opts.RetryPeriod, r.err)})
-		}
+	temp, perm := j.temp, j.perm
+	expired := len(temp) > 0 && now.Sub(env.Arrived) > d.opts.RetryPeriod
+	if expired {
+		d.Stats.Expired.Add(int64(len(temp)))
+		perm = append(perm, temp...)
 		temp = nil
 	}
-	for _, r := range perm {
-		d.Stats.Failed.Add(1)
-		log.Warn("delivery failed permanently", "rcpt", r.rcpt, "err", r.err)
-		if d.opts.Failures != nil {
-			f := Failure{List: env.List, Domain: env.Domain, Recipient: r.rcpt, Reply: r.err.Error(), At: now}
-			if err := d.opts.Failures.RecordFailure(ctx, f); err != nil {
-				return fmt.Errorf("record failure of %s: %w", r.rcpt, err)
-			}
+	d.recordFailures(ctx, j, perm, expired)
+	var items []spool.Item
+	if len(temp) > 0 {
+		d.Stats.Deferred.Add(int64(len(temp)))
+		items = append(items, d.retryItem(c, temp, now))
+	}
+	if len(j.left) > 0 {
+		items = append(items, d.leftItem(c, j, now))
+	}
+	var err error
+	if len(items) == 0 {
+		err = c.Done(ctx)
+	} else {
+		_, err = c.Forward(ctx, items...)
+	}
+	if err != nil {
+		return fmt.Errorf("finish delivery of %s: %w", c.ID, err)
+	}
+	j.prog.remove()
+	j.log.Info("entry delivered", "mode", j.mode.String(), "delivered", j.delivered, "deferred", len(temp),
+		"failed", len(perm), "requeued", len(j.left), "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// carried are the envelope Meta keys a retry or requeued entry keeps.
+func carried(meta map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range meta {
+		switch k {
+		case metaRecipients, metaPoster, metaExplicit, metaProgress:
+			// expansion and progress belong to the entry that expanded
+		default:
+			out[k] = v
 		}
 	}
-	if len(temp) == 0 {
-		return c.Done(ctx)
+	return out
+}
+
+func addrs(os []outcome) []string {
+	out := make([]string, len(os))
+	for i, o := range os {
+		out[i] = o.r.addr
 	}
-	d.Stats.Deferred.Add(int64(len(temp)))
+	return out
+}
+
+func (d *Deliverer) retryItem(c *spool.Claim, temp []outcome, now time.Time) spool.Item {
+	env := c.Envelope
 	retry := env
-	retry.Recipients = make([]string, len(temp))
-	for i, r := range temp {
-		retry.Recipients[i] = r.rcpt
-	}
+	retry.Recipients = addrs(temp)
+	retry.Meta = carried(env.Meta)
 	retry.Attempts++
 	retry.Origin = spool.Out
-	retry.LastError = temp[0].err.Error()
+	retry.LastError = temp[0].why()
 	retry.NotBefore = now.Add(d.backoff(env.Attempts))
-	log.Info("deferred", "recipients", len(temp), "attempts", retry.Attempts, "next", retry.NotBefore, "err", retry.LastError)
-	_, err := c.Forward(ctx, spool.Item{Queue: spool.Retry, Envelope: retry, Message: c.Message})
-	return err
+	d.log.Info("deferred", "id", c.ID, "list", env.List, "recipients", len(temp), "attempts", retry.Attempts,
+		"next", retry.NotBefore, "err", retry.LastError)
+	return spool.Item{Queue: spool.Retry, Envelope: retry, Message: c.Message}
+}
+
+// leftItem requeues recipients never sent: to out at once when this round
+// made progress or delivery is stopping, else to retry after RetryMin.
+func (d *Deliverer) leftItem(c *spool.Claim, j *job, now time.Time) spool.Item {
+	env := c.Envelope
+	left := env
+	left.Recipients = make([]string, len(j.left))
+	for i, r := range j.left {
+		left.Recipients[i] = r.addr
+	}
+	left.Meta = carried(env.Meta)
+	q := spool.Out
+	select {
+	case <-d.stopping:
+	default:
+		if j.delivered == 0 && len(j.temp) == 0 && len(j.perm) == 0 {
+			q = spool.Retry
+			left.Origin = spool.Out
+			left.NotBefore = now.Add(d.opts.RetryMin)
+		}
+	}
+	return spool.Item{Queue: q, Envelope: left, Message: c.Message}
 }
 
 func (d *Deliverer) backoff(attempts int) time.Duration {
@@ -175,123 +291,60 @@ func (d *Deliverer) backoff(attempts int) time.Duration {
 	return b + time.Duration(rand.Int64N(int64(b)/5+1)) - b/10
 }
 
-// send runs one transaction and classifies each recipient.
-func (d *Deliverer) send(ctx context.Context, from string, rcpts []string, msg []byte, log *slog.Logger) []result {
-	out := make([]result, 0, len(rcpts))
-	failAll := func(err error, temp bool) []result {
-		out = out[:0]
-		for _, r := range rcpts {
-			out = append(out, result{rcpt: r, err: err, temp: temp})
+// recordFailures hands permanent failures to the sink. A sink error is
+// logged, not returned: the recipients' fate is settled, and failing the
+// entry would send the post again to everyone not yet journaled.
+func (d *Deliverer) recordFailures(ctx context.Context, j *job, perm []outcome, expired bool) {
+	for _, o := range perm {
+		d.Stats.Failed.Add(1)
+		f := Failure{List: j.env.List, Domain: j.env.Domain, Recipient: o.r.addr, Reply: o.why(),
+			Code: o.reply.Code, Enhanced: o.reply.Enhanced, At: d.opts.Now(), Expired: expired && o.reply.Temporary()}
+		if j.list != nil {
+			f.ListID = j.list.ID
 		}
-		return out
-	}
-	c, err := d.pool.get(ctx)
-	if err != nil {
-		d.Stats.ConnErrors.Add(1)
-		log.Warn("no connection to MTA", "err", err)
-		return failAll(err, true)
-	}
-	d.Stats.Transactions.Add(1)
-	broken := func(err error) []result {
-		d.pool.discard(c)
-		d.Stats.ConnErrors.Add(1)
-		return failAll(err, true)
-	}
-	if err := c.Mail(from, nil); err != nil {
-		if se, ok := asSMTP(err); ok {
-			_ = c.Reset() // the transaction never started; a failed RSET shows on the next use
-			d.pool.put(c)
-			return failAll(err, se.Code/100 == 4)
+		f.Reason = Classify(o.reply)
+		if f.Expired {
+			f.Reply = fmt.Sprintf("retry period %s expired: %s", d.opts.RetryPeriod, f.Reply)
 		}
-		return broken(err)
-	}
-	var accepted []string
-	for _, r := range rcpts {
-		if err := c.Rcpt(r, nil); err != nil {
-			se, ok := asSMTP(err)
-			if !ok {
-				return broken(err)
-			}
-			// RFC 5321 §4.5.3.1.10: 552 on RCPT means "too many
-			// recipients"; treat it as temporary.
-			out = append(out, result{rcpt: r, err: err, temp: se.Code/100 == 4 || se.Code == 552})
+		j.log.Warn("delivery failed permanently", "rcpt", o.r.addr, "reply", f.Reply, "reason", f.Reason)
+		if d.opts.Failures == nil {
 			continue
 		}
-		accepted = append(accepted, r)
-	}
-	if len(accepted) == 0 {
-		_ = c.Reset() // see above
-		d.pool.put(c)
-		return out
-	}
-	if err := d.data(c, msg); err != nil {
-		if se, ok := asSMTP(err); ok {
-			d.pool.put(c)
-			for _, r := range accepted {
-				out = append(out, result{rcpt: r, err: err, temp: se.Code/100 == 4 || se.Code == 552})
-			}
-			return out
+		if err := d.opts.Failures.RecordFailure(ctx, f); err != nil {
+			j.log.Error("record delivery failure", "rcpt", o.r.addr, "err", err)
 		}
-		// The connection broke during DATA: nobody in this transaction
-		// is known to have it, so all are retried (a duplicate is better
-		// than a loss).
-		d.pool.discard(c)
-		d.Stats.ConnErrors.Add(1)
-		for _, r := range accepted {
-			out = append(out, result{rcpt: r, err: err, temp: true})
-		}
-		return out
 	}
-	d.pool.put(c)
-	for _, r := range accepted {
-		out = append(out, result{rcpt: r})
-	}
-	log.Debug("transaction done", "recipients", len(accepted))
-	return out
 }
 
-func (d *Deliverer) data(c *smtp.Client, msg []byte) error {
-	w, err := c.Data()
-	if err != nil {
-		return err
+// Envelope Meta keys this package reads.
+const (
+	// metaRecipients "members": deliver to the list's members, computed
+	// here from the store, instead of Envelope.Recipients.
+	metaRecipients = "recipients"
+	// metaPoster is the poster's address (receive_own_postings).
+	metaPoster = "poster"
+	// metaExplicit are the addresses in the post's To and Cc, comma
+	// separated (receive_list_copy).
+	metaExplicit = "explicit"
+	// metaProgress names the progress journal when it is not the entry id.
+	metaProgress = "progress"
+	// metaPostID is the list's post number (VERP interval).
+	metaPostID = "post_id"
+)
+
+// MemberEnvelope returns the Meta for an out entry that delivery expands
+// to the list's members itself: poster is the post's sender, explicit the
+// addresses its To and Cc named before any rewriting.
+func MemberEnvelope(postID int64, poster string, explicit []string) map[string]string {
+	low := make([]string, 0, len(explicit))
+	for _, a := range explicit {
+		low = append(low, strings.ToLower(a))
 	}
-	if _, err := w.Write(msg); err != nil {
-		_ = w.Close() // the write error is the one to report
-		return err
-	}
-	if !bytes.HasSuffix(msg, []byte("\n")) {
-		if _, err := w.Write([]byte("\r\n")); err != nil {
-			_ = w.Close() // as above
-			return err
-		}
-	}
-	return w.Close()
+	return map[string]string{metaRecipients: "members", metaPostID: strconv.FormatInt(postID, 10),
+		metaPoster: strings.ToLower(poster), metaExplicit: strings.Join(low, ",")}
 }
 
-func asSMTP(err error) (*smtp.SMTPError, bool) {
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		return se, true
-	}
-	return nil, false
-}
-
-// batches groups recipients by domain and cuts groups at max.
-func batches(rcpts []string, max int) [][]string {
-	sorted := append([]string(nil), rcpts...)
-	domain := func(a string) string { return a[strings.LastIndexByte(a, '@')+1:] }
-	sort.SliceStable(sorted, func(i, j int) bool { return domain(sorted[i]) < domain(sorted[j]) })
-	var out [][]string
-	var cur []string
-	for i, r := range sorted {
-		if len(cur) == max || len(cur) > 0 && domain(r) != domain(sorted[i-1]) {
-			out = append(out, cur)
-			cur = nil
-		}
-		cur = append(cur, r)
-	}
-	if len(cur) > 0 {
-		out = append(out, cur)
-	}
-	return out
+// errNoList is the permanent error for a post to a list that vanished.
+func errNoList(env spool.Envelope) error {
+	return status.Permanent(fmt.Errorf("list %s@%s no longer exists", env.List, env.Domain))
 }

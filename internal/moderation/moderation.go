@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
 
 	"herald/internal/mime"
 	"herald/internal/notice"
@@ -51,35 +52,97 @@ type Post struct {
 	Reasons   []string
 }
 
-// Hold stores the post and returns the notices to send to the list's
-// moderators; the caller makes them durable (with its claim's Forward).
+// Hold stores the post with its reasons and a reply token, and returns
+// the notices to send: to the list's owners and moderators (when
+// admin_immed_notify is on: the reasons, the post attached, and how to
+// decide by replying), and to the poster (when respond_to_post_requests
+// is on, the poster is not automated, and the poster got fewer than
+// max_autoresponses_per_day such notices from the list today). The caller
+// makes the notices durable with its claim's Forward.
 func (s *Service) Hold(ctx context.Context, l *store.List, p Post) (*store.Held, []spool.Item, error) {
 	h := &store.Held{ListID: l.ID, Sender: p.Sender, EnvSender: p.EnvSender, Reasons: p.Reasons,
-		Received: s.now(), Message: p.Raw}
-	if m, err := mime.Parse(p.Raw); err == nil {
+		Received: s.now(), Message: p.Raw, Token: NewToken()}
+	m, perr := mime.Parse(p.Raw)
+	if perr == nil {
 		h.Subject = mime.DecodeWords(m.Header.Get("Subject"))
 		h.MessageID = strings.TrimSpace(m.Header.Get("Message-ID"))
 	}
 	if err := s.store.HoldMessage(ctx, h); err != nil {
 		return nil, nil, fmt.Errorf("hold post for %s: %w", l.Address(), err)
 	}
-	if !l.Settings.AdminImmedNotify {
-		return h, nil, nil
+	var items []spool.Item
+	if l.Settings.AdminImmedNotify {
+		mods, err := s.moderators(ctx, l)
+		if err != nil {
+			return h, nil, err
+		}
+		if len(mods) > 0 {
+			items = append(items, OutItem(l, mods, s.moderatorNotice(l, h), s.now()))
+		}
 	}
-	mods, err := s.moderators(ctx, l)
-	if err != nil || len(mods) == 0 {
-		return h, nil, err
+	if perr == nil && l.Settings.RespondToPostRequests && h.Sender != "" && !notice.IsAutomated(m.Header) {
+		ok, err := s.store.AllowAutoresponse(ctx, l.ID, h.Sender, "hold", s.now(), l.Settings.MaxAutoresponsesPerDay, 0)
+		if err != nil {
+			return h, nil, fmt.Errorf("hold notice limit for %s: %w", h.Sender, err)
+		}
+		if ok {
+			items = append(items, OutItem(l, []string{h.Sender}, s.posterNotice(l, h), s.now()))
+		}
 	}
+	return h, items, nil
+}
+
+// moderatorNotice tells the moderators about h and how to decide on it.
+func (s *Service) moderatorNotice(l *store.List, h *store.Held) []byte {
 	body := fmt.Sprintf("A post to %s from %s is held for approval.\n\nSubject: %s\nReasons:\n  - %s\n\n"+
-		"Decide with:\n  herald held approve %s %d\n  herald held reject %s %d\n  herald held discard %s %d\n",
-		l.Address(), h.Sender, h.Subject, strings.Join(h.Reasons, "\n  - "),
+		"Decide by replying to this message with one word as the first line of your reply:\n"+
+		"  approve      the post goes out\n  reject REASON  the poster is told REASON\n  discard      the post is dropped\n"+
+		"(an empty reply approves). The reply goes to %s.\n\n"+
+		"Or on the server:\n  herald held approve %s %d\n  herald held reject %s %d\n  herald held discard %s %d\n",
+		l.Address(), h.Sender, oneLine(h.Subject), strings.Join(oneLines(h.Reasons), "\n  - "), ReplyAddress(l, h.Token),
 		l.Address(), h.ID, l.Address(), h.ID, l.Address(), h.ID)
-	n := notice.Compose(notice.Notice{
+	return notice.Compose(notice.Notice{
 		From: l.SubAddress("request"), To: []string{l.SubAddress("owner")},
-		Subject: fmt.Sprintf("%s post from %s requires approval", l.Address(), h.Sender),
-		Body:    body, Attach: p.Raw,
+		Subject: fmt.Sprintf("%s post from %s requires approval (confirm %s)", l.Address(), h.Sender, h.Token),
+		Body:    body, Attach: h.Message,
+		Extra: [][2]string{{"Reply-To", ReplyAddress(l, h.Token)}},
 	}, s.now())
-	return h, []spool.Item{OutItem(l, mods, n, s.now())}, nil
+}
+
+// posterNotice tells the poster that h waits for a moderator. It names
+// the subject and the reasons but attaches nothing: a forged sender must
+// not receive the post's content.
+func (s *Service) posterNotice(l *store.List, h *store.Held) []byte {
+	body := fmt.Sprintf("Your message to %s with subject\n\n    %s\n\nis being held until a list moderator can review it.\n\n"+
+		"Reasons:\n  - %s\n\nEither the message will go out, or you will be told the moderators' decision.\n"+
+		"Questions go to the list's owners: %s\n",
+		l.Address(), oneLine(h.Subject), strings.Join(oneLines(h.Reasons), "\n  - "), l.SubAddress("owner"))
+	return notice.Compose(notice.Notice{
+		From: l.SubAddress("owner"), To: []string{h.Sender},
+		Subject: "Your message to " + l.Address() + " awaits moderator approval",
+		Body:    body, AutoSubmitted: "auto-replied", InReplyTo: h.MessageID,
+	}, s.now())
+}
+
+// oneLine makes poster-supplied text safe for one line of a notice:
+// control characters (line breaks, terminal escapes) become spaces, and
+// runs of spaces one.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func oneLines(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = oneLine(s)
+	}
+	return out
 }
 
 // moderators returns the owners and moderators of l.
@@ -181,4 +244,19 @@ func (s *Service) delete(ctx context.Context, l *store.List, id int64) error {
 		return fmt.Errorf("remove held %d on %s: %w", id, l.Address(), err)
 	}
 	return nil
+}
+
+// ModeratorNotice returns a notice to l's owners and moderators with raw
+// attached (content filtering's filter_action forward), or nothing when
+// the list has none.
+func (s *Service) ModeratorNotice(ctx context.Context, l *store.List, subject, body string, raw []byte) ([]spool.Item, error) {
+	mods, err := s.moderators(ctx, l)
+	if err != nil || len(mods) == 0 {
+		return nil, err
+	}
+	n := notice.Compose(notice.Notice{
+		From: l.SubAddress("request"), To: []string{l.SubAddress("owner")},
+		Subject: subject, Body: body, Attach: raw,
+	}, s.now())
+	return []spool.Item{OutItem(l, mods, n, s.now())}, nil
 }

@@ -6,5 +6,13 @@
 // The engine knows no concrete rule or handler (see subpackages rules and
 // handlers) and no queue: the post runner (package post) feeds it and acts
 // on the decision. Store lookups reach rules through the small Roster
-// interface on Message, so rules stay pure and testable.
+// interface on Message and DNS through DMARCLookup, so rules stay pure and
+// testable; handlers write bookkeeping through Ledger and leave what must
+// be sent (recipients, Notices, OutMeta) on the Message. A handler ends a
+// post early by returning a *Stop.
+//
+// Invariants: Decide evaluates links in order and the first non-defer hit
+// decides, except that a run of Group links collects every hit's reason
+// and holds; a post nobody decides on is accepted. Handlers run in order
+// and the first error ends the run.
 package pipeline

@@ -20,14 +20,11 @@ import (
 	"time"
 
 	"herald/internal/config"
-	"herald/internal/delivery"
 	"herald/internal/ingress"
 	"herald/internal/lmtp"
+	"herald/internal/maildir"
 	"herald/internal/moderation"
 	"herald/internal/owner"
-	"herald/internal/pipeline/handlers"
-	"herald/internal/pipeline/rules"
-	"herald/internal/post"
 	"herald/internal/runner"
 	"herald/internal/spool"
 	"herald/internal/store"
@@ -92,24 +89,31 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 	in := ingress.New(st, sp, cfg.LMTP.MaxMessageSize, log)
 	lsrv := lmtp.New(in, lmtp.Options{Hostname: cfg.LMTP.Hostname, MaxMessageBytes: cfg.LMTP.MaxMessageSize,
 		MaxRecipients: cfg.LMTP.MaxRecipients, Logger: log})
+	members := NewMembership(cfg, st, log)
+	hsrv, err := newHTTP(cfg, st, sp, members, log) // membership.go; hsrv.Mux takes more handlers
+	if err != nil {
+		return err
+	}
+	defer hsrv.Close()
 	listeners, err := listen(cfg)
 	if err != nil {
 		return err
 	}
 
 	mod := moderation.New(st, sp, log)
-	deliverer := delivery.New(delivery.Options{
-		Addr: cfg.SMTPAddr(), Helo: cfg.SMTP.Helo, Connections: cfg.Delivery.Connections,
-		MaxRecipients: cfg.Delivery.MaxRecipients, RetryPeriod: cfg.Delivery.RetryPeriod.Duration,
-		RetryMin: cfg.Delivery.RetryMin.Duration, Logger: log,
-	})
+	deliverer, err := newDeliverer(cfg, st, log)
+	if err != nil {
+		return err
+	}
 	defer deliverer.Close()
 	runners := []*runner.Runner{
-		runner.New("post", spool.In, sp, post.New(st, mod, rules.DefaultChain(), handlers.Default(), post.Options{Logger: log}),
+		runner.New("post", spool.In, sp, newPostProcessor(cfg, st, mod, log),
 			runner.Options{Workers: 2, Logger: log}),
 		runner.New("owner", spool.Owner, sp, owner.New(st, log), runner.Options{Logger: log}),
 		runner.New("out", spool.Out, sp, deliverer, runner.Options{Workers: cfg.Delivery.Connections, Logger: log}),
 		runner.New("retry", spool.Retry, sp, runner.ProcessorFunc(runner.Requeue), runner.Options{Logger: log}),
+		commandRunner(st, sp, members, log),
+		bounceRunner(cfg, st, sp, log),
 	}
 
 	// Runners get their own context: they must keep going until the LMTP
@@ -123,6 +127,14 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 	for _, ln := range listeners {
 		g.Go(func() error { return lsrv.Serve(ln) })
 	}
+	g.Go(func() error { return mod.RunExpiry(gctx, HeldExpiryInterval) })
+	g.Go(hsrv.Serve)
+	g.Go(func() error { return members.RunMaintenance(gctx, MaintenanceInterval) })
+	startBouncePolicy(gctx, g, cfg, st, sp, log)
+	if cfg.Maildir.Root != "" {
+		md := maildir.New(cfg.Maildir.Root, in, sp, maildir.Options{Logger: log})
+		g.Go(func() error { return md.Run(gctx) })
+	}
 	log.Info("herald serving", "lmtp", cfg.LMTP.Listen, "socket", cfg.LMTP.Socket, "smtp", cfg.SMTPAddr(), "data_dir", cfg.DataDir)
 
 	select {
@@ -133,10 +145,13 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
+	httpDone := hsrv.ShutdownAsync(sctx)
 	if err := lsrv.Shutdown(sctx); err != nil {
 		log.Warn("lmtp shutdown", "err", err)
 	}
+	<-httpDone // requests in flight may still enqueue mail: before the runners stop
 	stopRunners()
+	deliverer.Stop() // entries in delivery requeue what they have not sent
 	werr := g.Wait()
 	if cfg.LMTP.Socket != "" {
 		if err := os.Remove(cfg.LMTP.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -114,4 +114,7 @@ type Held struct {
 	Reasons   []string
 	Received  time.Time
 	Message   []byte
+	// Token is the secret a moderator's reply to the hold notice carries
+	// (LIST-confirm+TOKEN); set by HoldMessage when empty.
+	Token string
 }

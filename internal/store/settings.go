@@ -26,7 +26,7 @@ type Settings struct {
 	DefaultNonmemberAction     string   `setting:"default_nonmember_action" enum:"accept,hold,reject,discard,defer" doc:"What happens to a nonmember's post"`
 	Emergency                  bool     `setting:"emergency" doc:"Hold every post"`
 	RequireExplicitDestination bool     `setting:"require_explicit_destination" doc:"Hold posts that do not name the list in To or Cc"`
-	AcceptableAliases          []string `setting:"acceptable_aliases" doc:"Other addresses (or ^regexps) that count as naming the list"`
+	AcceptableAliases          []string `setting:"acceptable_aliases" check:"aliases" doc:"Other addresses (or ^regexps) that count as naming the list"`
 	Administrivia              bool     `setting:"administrivia" doc:"Hold posts that look like email commands"`
 	MaxDaysToHold              int      `setting:"max_days_to_hold" doc:"Days a held post waits before it expires (0: forever)"`
 
@@ -47,7 +47,23 @@ type Settings struct {
 	AdminImmedNotify      bool   `setting:"admin_immed_notify" doc:"Tell the moderators at once about held posts"`
 	RespondToPostRequests bool   `setting:"respond_to_post_requests" doc:"Tell the poster that a post is held"`
 
+	// Membership (issue 6).
+	MemberRosterVisibility  string `setting:"member_roster_visibility" enum:"public,members,moderators" doc:"Who may see the member list (the who command)"`
+	MaxConfirmationsPerHour int    `setting:"max_confirmations_per_hour" doc:"Confirmation mails and command replies the list sends per hour, against subscription bombing (0: site limit only)"`
+
 	BounceScoreThreshold int `setting:"bounce_score_threshold" doc:"Bounce score at which delivery is disabled"`
+
+	// Bounce processing (issue 7); Mailman 3's names and units (days).
+	ProcessBounces                       bool   `setting:"process_bounces" doc:"Score members' bounces and disable, warn and remove dead addresses (off: bounces are discarded)"`
+	BounceInfoStaleAfter                 int    `setting:"bounce_info_stale_after" doc:"Days without a bounce after which a member's bounce score starts again from zero"`
+	BounceNotifyOwnerOnDisable           bool   `setting:"bounce_notify_owner_on_disable" doc:"Tell the owners when bounces disable a member's delivery"`
+	BounceNotifyOwnerOnRemoval           bool   `setting:"bounce_notify_owner_on_removal" doc:"Tell the owners when bounces remove a member"`
+	BounceYouAreDisabledWarnings         int    `setting:"bounce_you_are_disabled_warnings" doc:"Warnings a member disabled by bounces gets before removal (0: removed at once)"`
+	BounceYouAreDisabledWarningsInterval int    `setting:"bounce_you_are_disabled_warnings_interval" doc:"Days between those warnings, and from the last one to the removal"`
+	ForwardUnrecognizedBouncesTo         string `setting:"forward_unrecognized_bounces_to" enum:"administrators,site_owner,discard" doc:"Where bounces that name no member go (site_owner: [bounces] site_owner in herald.toml)"`
+	VERPProbes                           bool   `setting:"verp_probes" doc:"At the threshold, send a probe with a one-time return address and disable only when it (or an SMTP-time refusal) bounces (off: disable at once)"`
+	BounceCircuitBreakerPercent          int    `setting:"bounce_circuit_breaker_percent" doc:"Pause bounce scoring when this percentage of the members bounce for the same policy reason within an hour: the list is refused, not the members (0: off)"`
+	BounceCircuitBreakerMinimum          int    `setting:"bounce_circuit_breaker_minimum" doc:"Fewest such bounces that trip the circuit breaker, whatever the percentage"`
 
 	Header string `setting:"header" doc:"Text added above each post ($list_name, $display_name, $user_address …)"`
 	Footer string `setting:"footer" doc:"Text added below each post"`
@@ -55,6 +71,35 @@ type Settings struct {
 	ArchiveURL            string `setting:"archive_url" doc:"Archive address for List-Archive (empty: none)"`
 	IncludeRFC2369Headers bool   `setting:"include_rfc2369_headers" doc:"Add List-Help, List-Post, List-Subscribe, List-Unsubscribe, List-Archive"`
 	AllowListPosts        bool   `setting:"allow_list_posts" doc:"The list takes posts (off: announce-style List-Post: NO)"`
+
+	// The post pipeline (issue 4); settings_pipeline.go has the defaults
+	// and the value checks (check tags).
+	ModeratorPassword        string   `setting:"moderator_password" secret:"argon2id" doc:"Password that approves a post in an Approved: header or first body line; stored argon2id-hashed (set the plain text, at least 8 characters)"`
+	SenderHeaders            []string `setting:"sender_headers" enum:"from,envelope,reply-to,sender" doc:"Which identities of a post are looked up on the roster, in order (Reply-To and Sender let anyone pass as a member)"`
+	ModerateFirstPosts       int      `setting:"moderate_first_posts" doc:"Hold a member's first N posts for approval (0: off); counted per address, so leaving and rejoining does not reset it"`
+	HeaderMatches            []string `setting:"header_matches" sep:"newline" check:"header_matches" doc:"One per line: 'Header: regexp [-> accept|hold|reject|discard|defer]' (default hold)"`
+	BounceMatchingHeaders    []string `setting:"bounce_matching_headers" sep:"newline" check:"header_patterns" doc:"Suspicious headers, one per line: 'Header: regexp'; a match holds the post"`
+	HoldDigestReplies        bool     `setting:"hold_digest_replies" doc:"Hold replies to a digest that kept the digest's subject"`
+	AnonymousList            bool     `setting:"anonymous_list" doc:"Hide the poster: From and Reply-To become the list, identifying fields are removed"`
+	RemoveDKIMHeaders        bool     `setting:"remove_dkim_headers" doc:"Remove DKIM-Signature, DomainKey-Signature and Authentication-Results from posts"`
+	DMARCWrappedMessageText  string   `setting:"dmarc_wrapped_message_text" doc:"Text put before the original post when dmarc_mitigate_action is wrap_message"`
+	FilterContent            bool     `setting:"filter_content" doc:"Filter MIME parts by filter_types, pass_types, filter_extensions and pass_extensions"`
+	FilterTypes              []string `setting:"filter_types" check:"mime_types" doc:"MIME types (or major types like image) removed from posts"`
+	PassTypes                []string `setting:"pass_types" check:"mime_types" doc:"When set, only these MIME types (and multiparts) are kept"`
+	FilterExtensions         []string `setting:"filter_extensions" doc:"File name extensions removed from posts (exe, bat, …)"`
+	PassExtensions           []string `setting:"pass_extensions" doc:"When set, only attachments with these extensions are kept"`
+	CollapseAlternatives     bool     `setting:"collapse_alternatives" doc:"Replace multipart/alternative by its first (plain text) part when filtering"`
+	ConvertHTMLToPlaintext   bool     `setting:"convert_html_to_plaintext" doc:"Convert text/html parts to text/plain when filtering"`
+	FilterAction             string   `setting:"filter_action" enum:"discard,reject,forward,preserve" doc:"What happens to a post that filtering leaves empty (forward: to the owners; preserve: to the shunt queue)"`
+	AutorespondPostings      string   `setting:"autorespond_postings" enum:"none,respond_and_continue,respond_and_discard" doc:"Answer posts with autoresponse_postings_text"`
+	AutoresponsePostingsText string   `setting:"autoresponse_postings_text" doc:"The automatic answer to posts"`
+	AutoresponseGracePeriod  int      `setting:"autoresponse_grace_period" doc:"Days before the same address gets the automatic answer again (0: every time)"`
+	MaxAutoresponsesPerDay   int      `setting:"max_autoresponses_per_day" doc:"Automatic notices (held, autoresponses) one address gets per day from this list (0: no limit)"`
+	MaxDaysToHoldAction      string   `setting:"max_days_to_hold_action" enum:"discard,reject,approve" doc:"What happens to a held post after max_days_to_hold days"`
+
+	// Delivery (issue 5).
+	VERPDeliveryInterval       int  `setting:"verp_delivery_interval" doc:"VERP every Nth post (0: never, 1: every post): one SMTP transaction per member with sender LIST-bounces+member=domain@DOMAIN, so bounces name the member"`
+	VERPPersonalizedDeliveries bool `setting:"verp_personalized_deliveries" doc:"VERP personalized posts (personalize individual or full) too"`
 }
 
 // DefaultSettings returns Mailman 3's defaults for a discussion list.
@@ -80,9 +125,30 @@ func DefaultSettings(name string) Settings {
 		SendGoodbyeMessage:         true,
 		AdminImmedNotify:           true,
 		RespondToPostRequests:      true,
+		MemberRosterVisibility:     "moderators",
+		MaxConfirmationsPerHour:    100,
 		BounceScoreThreshold:       5,
 		IncludeRFC2369Headers:      true,
 		AllowListPosts:             true,
+		SenderHeaders:              []string{"from", "envelope"},
+		CollapseAlternatives:       true,
+		FilterAction:               "discard",
+		AutorespondPostings:        "none",
+		AutoresponseGracePeriod:    90,
+		MaxAutoresponsesPerDay:     10,
+		MaxDaysToHoldAction:        "discard",
+
+		// Bounce processing (issue 7).
+		ProcessBounces:                       true,
+		BounceInfoStaleAfter:                 7,
+		BounceNotifyOwnerOnDisable:           true,
+		BounceNotifyOwnerOnRemoval:           true,
+		BounceYouAreDisabledWarnings:         3,
+		BounceYouAreDisabledWarningsInterval: 7,
+		ForwardUnrecognizedBouncesTo:         "administrators",
+		VERPProbes:                           true,
+		BounceCircuitBreakerPercent:          5,
+		BounceCircuitBreakerMinimum:          3,
 	}
 }
 
@@ -135,7 +201,7 @@ func (s *Settings) field(name string) (reflect.Value, reflect.StructField, bool)
 
 // Get returns a setting as text (lists joined with commas).
 func (s *Settings) Get(name string) (string, error) {
-	v, _, ok := s.field(name)
+	v, f, ok := s.field(name)
 	if !ok {
 		return "", fmt.Errorf("unknown setting %q", name)
 	}
@@ -145,7 +211,7 @@ func (s *Settings) Get(name string) (string, error) {
 	case reflect.Int:
 		return strconv.FormatInt(v.Int(), 10), nil
 	case reflect.Slice:
-		return strings.Join(v.Interface().([]string), ","), nil
+		return strings.Join(v.Interface().([]string), listSep(f)), nil
 	}
 	return v.String(), nil
 }
@@ -157,11 +223,15 @@ func (s *Settings) Set(name, value string) error {
 	if !ok {
 		return fmt.Errorf("unknown setting %q (see `herald lists show --all` for the names)", name)
 	}
-	if e := f.Tag.Get("enum"); e != "" {
+	if e := f.Tag.Get("enum"); e != "" && v.Kind() != reflect.Slice {
 		allowed := strings.Split(e, ",")
 		if !slices.Contains(allowed, value) {
 			return fmt.Errorf("%s: %q is not one of %s", name, value, strings.Join(allowed, ", "))
 		}
+	}
+	value, err := checkSetting(name, f, value)
+	if err != nil {
+		return err
 	}
 	switch v.Kind() {
 	case reflect.Bool:
@@ -177,11 +247,9 @@ func (s *Settings) Set(name, value string) error {
 		}
 		v.SetInt(int64(n))
 	case reflect.Slice:
-		var items []string
-		for _, it := range strings.Split(value, ",") {
-			if it = strings.TrimSpace(it); it != "" {
-				items = append(items, it)
-			}
+		items, err := splitList(name, f, value)
+		if err != nil {
+			return err
 		}
 		v.Set(reflect.ValueOf(items))
 	default:

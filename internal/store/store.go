@@ -16,6 +16,14 @@ type Store interface {
 	Lists
 	Members
 	HeldMessages
+	BounceEvents
+	DKIMKeys
+	Requests
+	MemberLookup
+	Quotas // membership (requests.go, quotas.go)
+	Bans
+	Posting // the post pipeline (bans.go, posting.go)
+	BounceScores
 	// Close releases the database.
 	Close() error
 }

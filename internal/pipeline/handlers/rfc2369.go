@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"net/url"
 	"strings"
 
 	"herald/internal/mime"
@@ -13,13 +14,24 @@ import (
 var listFields = []string{"List-Id", "List-Post", "List-Help", "List-Subscribe", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Archive", "List-Owner"}
 
 // RFC2369 adds List-Id (RFC 2919) and the RFC 2369 List-* fields.
-type RFC2369 struct{}
+//
+// List-Unsubscribe carries the mailto of LIST-leave and, when BaseURL is
+// set, the list's generic unsubscribe page BaseURL/lists/LIST@DOMAIN/unsubscribe
+// (issue 6 serves it). A post that goes to every member alike cannot carry
+// a one-click URL (RFC 8058 needs a per-member token), so List-Unsubscribe-Post
+// is never added here: delivery adds it, with the member's own URL in
+// List-Unsubscribe, when it personalizes each copy.
+type RFC2369 struct {
+	// BaseURL is herald's web address ([http] base_url), without a
+	// trailing slash; "" leaves the URL out.
+	BaseURL string
+}
 
 // Name is the handler's name.
 func (RFC2369) Name() string { return "rfc-2369" }
 
 // Handle replaces the list fields.
-func (RFC2369) Handle(_ context.Context, m *pipeline.Message) error {
+func (r RFC2369) Handle(_ context.Context, m *pipeline.Message) error {
 	h := m.Msg.Header
 	for _, f := range listFields {
 		h.Del(f)
@@ -36,11 +48,26 @@ func (RFC2369) Handle(_ context.Context, m *pipeline.Message) error {
 	}
 	h.Add("List-Help", "<mailto:"+l.SubAddress("request")+"?subject=help>")
 	h.Add("List-Subscribe", "<mailto:"+l.SubAddress("join")+">")
-	h.Add("List-Unsubscribe", "<mailto:"+l.SubAddress("leave")+">")
+	unsub := "<mailto:" + l.SubAddress("leave") + ">"
+	if u := UnsubscribeURL(r.BaseURL, l.Address()); u != "" {
+		unsub += ", <" + u + ">"
+	}
+	h.Add("List-Unsubscribe", unsub)
 	if l.Settings.ArchiveURL != "" {
 		h.Add("List-Archive", "<"+l.Settings.ArchiveURL+">")
 	}
+	h.Add("List-Owner", "<mailto:"+l.SubAddress("owner")+">")
 	return nil
+}
+
+// UnsubscribeURL returns the list's generic unsubscribe page, or "" when
+// base is empty or not http(s).
+func UnsubscribeURL(base, list string) string {
+	base = strings.TrimRight(strings.TrimSpace(base), "/")
+	if !strings.HasPrefix(base, "https://") && !strings.HasPrefix(base, "http://") || strings.ContainsAny(base, "<>, \t\r\n") {
+		return ""
+	}
+	return base + "/lists/" + url.PathEscape(list) + "/unsubscribe"
 }
 
 // ListID renders the RFC 2919 List-Id value: "Display Name <name.domain>".

@@ -7,8 +7,10 @@ import (
 	"herald/internal/pipeline"
 )
 
-// SubjectPrefix adds the list's subject_prefix once (mime.PrefixSubject
-// knows not to repeat it after Re:).
+// SubjectPrefix adds the list's subject_prefix once, with the post number
+// for "%d" (mime.PrefixSubject: RFC 2047 aware in any charset, never
+// duplicated, reply and forward markers folded into one "Re:"/"Fwd:" after
+// the prefix). An unchanged Subject keeps its bytes.
 type SubjectPrefix struct{}
 
 // Name is the handler's name.
@@ -20,6 +22,9 @@ func (SubjectPrefix) Handle(_ context.Context, m *pipeline.Message) error {
 	if prefix == "" {
 		return nil
 	}
-	m.Msg.Header.Set("Subject", mime.PrefixSubject(m.Msg.Header.Get("Subject"), prefix, int(m.PostID)))
+	raw := m.Msg.Header.Get("Subject")
+	if s := mime.PrefixSubject(raw, prefix, int(m.PostID)); s != raw || !m.Msg.Header.Has("Subject") {
+		m.Msg.Header.Set("Subject", s)
+	}
 	return nil
 }

@@ -153,9 +153,7 @@ func TestTwoHandles(t *testing.T) {
 
 // TestEachMemberLarge walks 100,000 members streaming from PostgreSQL.
 func TestEachMemberLarge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large list: skipped in -short mode")
-	}
+	storetest.SkipLarge(t)
 	db := openTemp(t)
 	defer db.Close()
 	c := t.Context()

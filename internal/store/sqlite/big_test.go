@@ -15,9 +15,7 @@ const bigList = 100_000
 // TestEachMemberLarge walks a 100,000-member list and checks that the
 // walk streams: the heap must not grow with the list.
 func TestEachMemberLarge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large list: skipped in -short mode")
-	}
+	storetest.SkipLarge(t)
 	db := openTemp(t)
 	defer db.Close()
 	c := t.Context()
@@ -69,6 +67,7 @@ func TestEachMemberLarge(t *testing.T) {
 
 // TestAddMemberRate measures AddMember, one committed transaction each.
 func TestAddMemberRate(t *testing.T) {
+	storetest.SkipLarge(t)
 	db := openTemp(t)
 	defer db.Close()
 	c := t.Context()

@@ -11,7 +11,8 @@ import (
 )
 
 // HoldMessage implements store.HeldMessages; a zero h.Received becomes
-// now. ErrNotFound for an unknown list.
+// now and an empty h.Token 128 random bits in hex. ErrNotFound for an
+// unknown list; ErrConflict when h.Token is already taken.
 func (db *DB) HoldMessage(ctx context.Context, h *store.Held) error {
 	op := fmt.Sprintf("hold message %q from %s on list %d", h.MessageID, h.Sender, h.ListID)
 	reasons := h.Reasons
@@ -30,6 +31,9 @@ func (db *DB) HoldMessage(ctx context.Context, h *store.Held) error {
 	if msg == nil {
 		msg = []byte{}
 	}
+	if h.Token == "" {
+		h.Token = newToken()
+	}
 	return db.inTx(ctx, op, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM lists WHERE id = ?`), h.ListID).Scan(&n); err != nil {
@@ -39,19 +43,19 @@ func (db *DB) HoldMessage(ctx context.Context, h *store.Held) error {
 			return db.notFound(op + ": list")
 		}
 		err := tx.QueryRowContext(ctx, db.q(`INSERT INTO held (list_id, sender, env_sender, subject,
-			message_id, reasons, received, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			h.ListID, h.Sender, h.EnvSender, h.Subject, h.MessageID, string(rj), timeArg(h.Received), msg).Scan(&h.ID)
+			message_id, reasons, received, message, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			h.ListID, h.Sender, h.EnvSender, h.Subject, h.MessageID, string(rj), timeArg(h.Received), msg, h.Token).Scan(&h.ID)
 		return db.wrapParent(op, "list", err)
 	})
 }
 
-const heldCols = `id, list_id, sender, env_sender, subject, message_id, reasons, received`
+const heldCols = `id, list_id, sender, env_sender, subject, message_id, reasons, received, token`
 
 func scanHeld(r rowScanner, extra ...any) (*store.Held, error) {
 	var h store.Held
 	var reasons []byte
 	dest := append([]any{&h.ID, &h.ListID, &h.Sender, &h.EnvSender, &h.Subject, &h.MessageID,
-		&reasons, timeCol{&h.Received}}, extra...)
+		&reasons, timeCol{&h.Received}, &h.Token}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}

@@ -52,3 +52,14 @@ func WalkLarge(t *testing.T, s store.Store, listID int64, want int) {
 		t.Errorf("heap grew by %d MiB during the walk: not streaming", growth>>20)
 	}
 }
+
+// SkipLarge skips t in -short mode and under the race detector.
+func SkipLarge(t *testing.T) {
+	t.Helper()
+	switch {
+	case testing.Short():
+		t.Skip("large test: skipped in -short mode")
+	case RaceEnabled:
+		t.Skip("large test: skipped under -race (run without it for the measurement)")
+	}
+}

@@ -34,8 +34,14 @@ func Run(t *testing.T, open Opener) {
 		{"Members", testMembers},
 		{"EachMember", testEachMember},
 		{"Held", testHeld},
+		{"Bounces", testBounces},
+		{"DKIM", testDKIM},
+		{"Bans", testBans},
+		{"Posting", testPosting},
 		{"Cascade", testCascade},
 		{"Concurrency", testConcurrency},
+		{"Requests", testRequests}, {"MemberLookup", testMemberLookup}, {"Quotas", testQuotas},
+		{"BounceScores", testBounceScores}, // bounce processing (bouncescores.go)
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.fn(t, open) })

@@ -32,12 +32,23 @@ type Sink struct {
 	replies map[string]*smtp.SMTPError
 	// dropAtData closes the connection at DATA when set.
 	dropAtData bool
-	notify     chan struct{}
+	// dropAtRcpt closes the connection when RCPT TO names one of these
+	// recipients, each once.
+	dropAtRcpt map[string]bool
+	// dropAfterData closes the connection after DATA's body was received
+	// (recorded), before the final reply, for that many transactions.
+	dropAfterData int
+	// delay slows every DATA down, so tests can act mid-fan-out.
+	delay  time.Duration
+	notify chan struct{}
 }
 
 // Start listens on 127.0.0.1 on a free port.
-func Start() (*Sink, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func Start() (*Sink, error) { return StartOn("127.0.0.1:0") }
+
+// StartOn listens on addr (a test reopening a port after an outage).
+func StartOn(addr string) (*Sink, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +85,8 @@ func (s *Sink) ClearReplies() {
 	defer s.mu.Unlock()
 	s.replies = map[string]*smtp.SMTPError{}
 	s.dropAtData = false
+	s.dropAtRcpt = nil
+	s.dropAfterData = 0
 }
 
 // DropAtData makes the sink close connections at DATA.
@@ -81,6 +94,33 @@ func (s *Sink) DropAtData(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dropAtData = on
+}
+
+// DropAtRcpt makes the sink close the connection, once, when a RCPT TO
+// names rcpt (mid-transaction, before DATA).
+func (s *Sink) DropAtRcpt(rcpt string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dropAtRcpt == nil {
+		s.dropAtRcpt = map[string]bool{}
+	}
+	s.dropAtRcpt[strings.ToLower(rcpt)] = true
+}
+
+// DropAfterData makes the sink record the next n messages and then close
+// the connection instead of replying: the client cannot know they were
+// delivered, and must send them again (duplicates, never losses).
+func (s *Sink) DropAfterData(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropAfterData = n
+}
+
+// Delay makes every DATA take at least d.
+func (s *Sink) Delay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
 }
 
 // Messages returns a copy of what was received.
@@ -136,7 +176,13 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.sink.mu.Lock()
 	e := s.sink.replies[strings.ToLower(to)]
+	drop := s.sink.dropAtRcpt[strings.ToLower(to)]
+	delete(s.sink.dropAtRcpt, strings.ToLower(to))
 	s.sink.mu.Unlock()
+	if drop {
+		s.conn.Close()
+		return errDrop
+	}
 	if e != nil {
 		return e
 	}
@@ -148,8 +194,11 @@ var errDrop = errors.New("dropping connection")
 
 func (s *session) Data(r io.Reader) error {
 	s.sink.mu.Lock()
-	drop := s.sink.dropAtData
+	drop, delay := s.sink.dropAtData, s.sink.delay
 	s.sink.mu.Unlock()
+	if delay > 0 {
+		time.Sleep(delay)
+	}
 	if drop {
 		s.conn.Close()
 		return errDrop
@@ -160,7 +209,15 @@ func (s *session) Data(r io.Reader) error {
 	}
 	s.sink.mu.Lock()
 	s.sink.msgs = append(s.sink.msgs, Message{From: s.from, To: append([]string(nil), s.to...), Data: b.Bytes()})
+	dropAfter := s.sink.dropAfterData > 0
+	if dropAfter {
+		s.sink.dropAfterData--
+	}
 	s.sink.mu.Unlock()
+	if dropAfter {
+		s.conn.Close()
+		return errDrop
+	}
 	select {
 	case s.sink.notify <- struct{}{}:
 	default:

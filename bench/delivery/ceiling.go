@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"sync"
+	"time"
+
+	"herald/internal/delivery/smtpclient"
+)
+
+// ceiling drives the sink directly with a minimal pipelined client: conns
+// connections, n recipients in transactions of per, the same body for all.
+// It returns recipients per second.
+func ceiling(addr string, conns, n, per int, msg []byte) (float64, error) {
+	wire := smtpclient.Wire(msg)
+	work := make(chan []string, 1024)
+	go func() {
+		defer close(work)
+		for i := 0; i < n; i += per {
+			rs := make([]string, 0, per)
+			for k := i; k < min(i+per, n); k++ {
+				rs = append(rs, fmt.Sprintf("user%06d@d%03d.example", k, k%300))
+			}
+			work <- rs
+		}
+	}()
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	start := time.Now()
+	for range conns {
+		wg.Go(func() {
+			c, err := smtpclient.Dial(context.Background(), "tcp", addr, smtpclient.Options{Helo: "ceiling"})
+			if err != nil {
+				errs <- err
+				return
+			}
+			for rs := range work {
+				from := "dev-bounces@lists.example.org"
+				if per == 1 {
+					from = "dev-bounces+" + rs[0][:10] + "=x@lists.example.org"
+				}
+				if err := c.Send(&smtpclient.Tx{From: from, Rcpts: rs, Body: wire}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			if err := c.Quit(); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	el := time.Since(start)
+	select {
+	case err := <-errs:
+		return 0, err
+	default:
+	}
+	return float64(n) / el.Seconds(), nil
+}
+
+// smtpSource runs Postfix's smtp-source against addr: sessions parallel
+// sessions, msgs messages of rcpts recipients each; recipients per second.
+func smtpSource(addr string, sessions, msgs, rcpts int) (float64, error) {
+	bin, err := exec.LookPath("smtp-source")
+	if err != nil {
+		if bin, err = exec.LookPath("/usr/sbin/smtp-source"); err != nil {
+			return 0, err
+		}
+	}
+	start := time.Now()
+	cmd := exec.Command(bin, "-s", fmt.Sprint(sessions), "-m", fmt.Sprint(msgs), "-r", fmt.Sprint(rcpts),
+		"-l", "1500", "-f", "dev-bounces@lists.example.org", "-t", "user@d001.example", addr)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("smtp-source: %v: %s", err, out)
+	}
+	return float64(msgs*rcpts) / time.Since(start).Seconds(), nil
+}

@@ -1,0 +1,302 @@
+// Command delivery measures herald's fan-out to the MTA: it creates lists
+// of -sizes members over -domains domains, posts one message to each over
+// LMTP, and times until an SMTP sink on loopback has received every
+// recipient, in bulk and in VERP mode. In the same run it measures the
+// sink's own ceiling with a minimal pipelined client (and, if installed,
+// Postfix's smtp-source), and prints herald's recipients/s as a ratio of
+// it, with herald's peak RSS (VmHWM) per run.
+//
+//	go run ./bench/delivery -sizes 10000,100000
+//
+// The sink is the counting sink in sink.go (pipelining, one write per
+// batch of replies). Member setup goes through `herald members add`, once
+// per -dir; pass -dir to reuse a prepared instance.
+package main
+
+import (
+	"bufio"
+
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+var (
+	sizesFlag = flag.String("sizes", "10000,100000", "list sizes")
+	domains   = flag.Int("domains", 300, "member domains")
+	conns     = flag.Int("connections", 8, "herald's [delivery] connections (and the ceiling client's)")
+	maxRcpt   = flag.Int("max-recipients", 500, "herald's [delivery] max_recipients")
+	modesFlag = flag.String("modes", "bulk,verp", "modes to measure")
+	dirFlag   = flag.String("dir", "", "instance directory to create or reuse (default: a temp dir)")
+	logLevel  = flag.String("log-level", "info", "herald's log level")
+)
+
+const body = "From: Poster <poster@example.com>\r\nTo: LIST\r\nSubject: bench\r\nMessage-ID: <MID@example.com>\r\n" +
+	"Date: Mon, 1 Jun 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+
+func message(list string, i int) []byte {
+	h := strings.ReplaceAll(strings.ReplaceAll(body, "LIST", list), "MID", fmt.Sprintf("%d.%d", time.Now().UnixNano(), i))
+	return []byte(h + strings.Repeat("This is a line of a benchmark post, about seventy characters long.\r\n", 20))
+}
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var sizes []int
+	for _, s := range strings.Split(*sizesFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("-sizes: %w", err)
+		}
+		sizes = append(sizes, n)
+	}
+	dir := *dirFlag
+	if dir == "" {
+		d, err := os.MkdirTemp("", "herald-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	bin := filepath.Join(dir, "herald")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/herald").CombinedOutput(); err != nil {
+		return fmt.Errorf("build herald (run from the module root): %v: %s", err, out)
+	}
+	sink, err := startSink(true)
+	if err != nil {
+		return err
+	}
+	defer sink.close()
+	inst, err := newInstance(dir, bin, sink.addr())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("herald delivery bench: %d domains, %d connections, max_recipients %d, %d CPUs\n",
+		*domains, *conns, *maxRcpt, numCPU())
+	msg := message("bench@lists.example.org", 0)
+	bulkCeil, err := ceiling(sink.addr(), *conns, 100000, 100, msg)
+	if err != nil {
+		return fmt.Errorf("ceiling: %w", err)
+	}
+	verpCeil, err := ceiling(sink.addr(), *conns, 50000, 1, msg)
+	if err != nil {
+		return fmt.Errorf("ceiling: %w", err)
+	}
+	fmt.Printf("sink ceiling, minimal pipelined client: %.0f rcpt/s (100 rcpt/transaction), %.0f rcpt/s (1 rcpt/transaction)\n", bulkCeil, verpCeil)
+	if r, err := smtpSource(sink.addr(), *conns, 1000, 100); err == nil {
+		r1, _ := smtpSource(sink.addr(), *conns, 20000, 1)
+		fmt.Printf("reference, Postfix smtp-source (lock-step) into the same sink: %.0f rcpt/s (100/transaction), %.0f rcpt/s (1/transaction)\n", r, r1)
+	}
+	fmt.Printf("%-8s %-5s %8s %10s %12s %8s %10s\n", "members", "mode", "seconds", "rcpt/s", "of ceiling", "target", "VmHWM MB")
+	for _, n := range sizes {
+		list := fmt.Sprintf("bench%d", n)
+		if err := inst.ensureList(list, n); err != nil {
+			return err
+		}
+		for _, mode := range strings.Split(*modesFlag, ",") {
+			ceil, target := bulkCeil, 0.70
+			interval := "0"
+			if mode == "verp" {
+				ceil, target, interval = verpCeil, 0.50, "1"
+			}
+			if _, err := inst.cli("lists", "set", list+"@lists.example.org", "verp_delivery_interval="+interval); err != nil {
+				return err
+			}
+			secs, hwm, err := inst.measure(sink, list, n)
+			if err != nil {
+				return fmt.Errorf("%s %d: %w", mode, n, err)
+			}
+			rate := float64(n) / secs
+			ok := "ok"
+			if rate/ceil < target {
+				ok = "MISSED"
+			}
+			fmt.Printf("%-8d %-5s %8.2f %10.0f %11.0f%% %5.0f%% %s %6.1f\n", n, mode, secs, rate, 100*rate/ceil, 100*target, ok, float64(hwm)/1024)
+		}
+	}
+	return nil
+}
+
+func numCPU() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}
+
+// instance is one herald data dir with its config.
+type instance struct {
+	dir, bin, cfg, lmtp string
+}
+
+func newInstance(dir, bin, smtpAddr string) (*instance, error) {
+	host, port, _ := net.SplitHostPort(smtpAddr)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	lmtp := ln.Addr().String()
+	ln.Close()
+	inst := &instance{dir: dir, bin: bin, cfg: filepath.Join(dir, "herald.toml"), lmtp: lmtp}
+	cfg := fmt.Sprintf("data_dir = \"data\"\n[lmtp]\nlisten = %q\nsocket = \"\"\nhostname = \"bench.invalid\"\n"+
+		"[smtp]\nhost = %q\nport = %s\nhelo = \"bench.invalid\"\n[http]\nlisten = \"\"\n[spool]\nmin_free_mb = 1\n"+
+		"[delivery]\nconnections = %d\nmax_recipients = %d\n[log]\nlevel = %q\n", lmtp, host, port, *conns, *maxRcpt, *logLevel)
+	if err := os.WriteFile(inst.cfg, []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	if _, err := inst.cli("domains", "add", "lists.example.org"); err != nil && !strings.Contains(err.Error(), "exists") {
+		if !strings.Contains(err.Error(), "conflict") {
+			return nil, err
+		}
+	}
+	return inst, nil
+}
+
+func (i *instance) cli(args ...string) (string, error) {
+	cmd := exec.Command(i.bin, append([]string{"--config", i.cfg}, args...)...)
+	cmd.Dir = i.dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("herald %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// ensureList creates LIST with n members unless it exists.
+func (i *instance) ensureList(list string, n int) error {
+	addr := list + "@lists.example.org"
+	if _, err := i.cli("lists", "show", addr); err == nil {
+		return nil
+	}
+	if _, err := i.cli("lists", "create", addr); err != nil {
+		return err
+	}
+	if _, err := i.cli("lists", "set", addr, "default_nonmember_action=accept", "require_explicit_destination=false",
+		"max_message_size=0"); err != nil {
+		return err
+	}
+	f := filepath.Join(i.dir, list+".txt")
+	var b strings.Builder
+	for k := range n {
+		fmt.Fprintf(&b, "user%06d@d%03d.example\n", k, k%*domains)
+	}
+	if err := os.WriteFile(f, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	start := time.Now()
+	fmt.Fprintf(os.Stderr, "adding %d members to %s ...", n, addr)
+	if _, err := i.cli("members", "add", addr, "--file", f); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, " %.0f s\n", time.Since(start).Seconds())
+	return nil
+}
+
+// measure starts herald, posts once, waits for n recipients at the sink,
+// and returns the seconds from the LMTP post to the last recipient and
+// herald's peak RSS in KiB.
+func (i *instance) measure(sink *countSink, list string, n int) (float64, int64, error) {
+	logf, err := os.OpenFile(filepath.Join(i.dir, "herald.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(i.bin, "--config", i.cfg, "serve")
+	cmd.Dir, cmd.Stdout, cmd.Stderr = i.dir, logf, logf
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	if err := waitListen(i.lmtp); err != nil {
+		return 0, 0, err
+	}
+	base := sink.rcpts.Load()
+	start := time.Now()
+	if err := lmtpPost(i.lmtp, list+"@lists.example.org", message(list+"@lists.example.org", n)); err != nil {
+		return 0, 0, err
+	}
+	deadline := start.Add(10 * time.Minute)
+	for sink.rcpts.Load()-base < int64(n) {
+		if time.Now().After(deadline) {
+			return 0, 0, fmt.Errorf("sink has %d of %d after 10 minutes", sink.rcpts.Load()-base, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	secs := time.Since(start).Seconds()
+	return secs, vmHWM(cmd.Process.Pid), nil
+}
+
+func waitListen(addr string) error {
+	for range 400 {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("herald did not listen")
+}
+
+func lmtpPost(addr, rcpt string, msg []byte) error {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	c := smtp.NewClientLMTP(conn)
+	defer c.Close()
+	if err := c.Hello("bench.invalid"); err != nil {
+		return err
+	}
+	if err := c.Mail("poster@example.com", nil); err != nil {
+		return err
+	}
+	if err := c.Rcpt(rcpt, nil); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(msg); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
+}
+
+// vmHWM reads the peak resident set size (KiB) of pid.
+func vmHWM(pid int) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			return n
+		}
+	}
+	return -1
+}

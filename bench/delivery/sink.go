@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"sync/atomic"
+)
+
+// countSink is a minimal SMTP sink that counts the recipients of every
+// completed transaction. It answers pipelined commands in one write per
+// batch (it flushes only when it has no more input buffered), so it costs
+// little next to the client it measures.
+type countSink struct {
+	ln         net.Listener
+	rcpts      atomic.Int64
+	msgs       atomic.Int64
+	pipelining bool
+}
+
+func startSink(pipelining bool) (*countSink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &countSink{ln: ln, pipelining: pipelining}
+	go s.serve()
+	return s, nil
+}
+
+func (s *countSink) addr() string { return s.ln.Addr().String() }
+
+func (s *countSink) close() error { return s.ln.Close() }
+
+func (s *countSink) serve() {
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		go s.session(c)
+	}
+}
+
+func (s *countSink) session(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReaderSize(c, 64<<10)
+	w := bufio.NewWriterSize(c, 16<<10)
+	reply := func(line string) bool {
+		w.WriteString(line)
+		if r.Buffered() == 0 {
+			return w.Flush() == nil
+		}
+		return true
+	}
+	reply("220 countsink ESMTP\r\n")
+	var rcpts int64
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return
+		}
+		cmd := bytes.ToUpper(line[:min(4, len(line))])
+		switch string(cmd) {
+		case "EHLO":
+			ext := "250-countsink\r\n250-8BITMIME\r\n"
+			if s.pipelining {
+				ext += "250-PIPELINING\r\n"
+			}
+			reply(ext + "250 ENHANCEDSTATUSCODES\r\n")
+		case "HELO":
+			reply("250 countsink\r\n")
+		case "MAIL", "RSET":
+			rcpts = 0
+			reply("250 2.0.0 Ok\r\n")
+		case "RCPT":
+			rcpts++
+			reply("250 2.1.5 Ok\r\n")
+		case "DATA":
+			if !reply("354 End data with <CR><LF>.<CR><LF>\r\n") {
+				return
+			}
+			if !s.body(r) {
+				return
+			}
+			s.rcpts.Add(rcpts)
+			s.msgs.Add(1)
+			rcpts = 0
+			reply("250 2.0.0 Ok: queued\r\n")
+		case "QUIT":
+			w.WriteString("221 2.0.0 Bye\r\n")
+			w.Flush()
+			return
+		default:
+			reply("250 2.0.0 Ok\r\n")
+		}
+	}
+}
+
+// body reads up to the lone "." line.
+func (s *countSink) body(r *bufio.Reader) bool {
+	for {
+		line, err := r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return false
+		}
+		if len(line) == 3 && line[0] == '.' && line[1] == '\r' {
+			return true
+		}
+	}
+}

@@ -1,0 +1,249 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"herald/internal/spool"
+	"herald/internal/store"
+
+	"github.com/emersion/go-smtp"
+)
+
+func TestBulkGroupsByDomain(t *testing.T) {
+	e := newEnv(t, nil)
+	var rcpts []string
+	for i := range 230 {
+		rcpts = append(rcpts, fmt.Sprintf("u%d@dom%d.example", i, i%3))
+	}
+	e.enqueue(spool.Envelope{Recipients: rcpts})
+	e.process()
+	got := e.sink.Recipients()
+	if len(got) != len(rcpts) {
+		t.Fatalf("sink has %d recipients, want %d", len(got), len(rcpts))
+	}
+	for _, m := range e.sink.Messages() {
+		if len(m.To) > 50 {
+			t.Errorf("transaction with %d recipients, max 50", len(m.To))
+		}
+		d := domainOf(m.To[0])
+		for _, r := range m.To {
+			if domainOf(r) != d {
+				t.Errorf("transaction mixes %s and %s", d, domainOf(r))
+			}
+		}
+	}
+	if n := len(e.sink.Messages()); n != 6 { // 77,77,76 per domain → 2 transactions each
+		t.Errorf("%d transactions, want 6", n)
+	}
+	if e.d.Stats.Delivered.Load() != 230 || len(e.retryEntries()) != 0 {
+		t.Errorf("delivered %d, retry entries %d", e.d.Stats.Delivered.Load(), len(e.retryEntries()))
+	}
+}
+
+// TestEveryRecipientAccounted: each recipient ends delivered, retried or
+// failed, with drops in the middle of transactions.
+func TestEveryRecipientAccounted(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.MaxRecipients = 5 })
+	e.sink.Reply("perm1@a.example", 550, smtp.EnhancedCode{5, 1, 1}, "no such user")
+	e.sink.Reply("perm2@b.example", 554, smtp.EnhancedCode{5, 7, 1}, "policy")
+	e.sink.Reply("temp1@a.example", 451, smtp.EnhancedCode{4, 3, 0}, "later")
+	e.sink.Reply("full@b.example", 552, smtp.EnhancedCode{5, 2, 2}, "mailbox full")
+	e.sink.DropAtRcpt("drop@c.example")
+	var rcpts []string
+	for i := range 40 {
+		rcpts = append(rcpts, fmt.Sprintf("ok%d@%c.example", i, 'a'+i%3))
+	}
+	rcpts = append(rcpts, "perm1@a.example", "perm2@b.example", "temp1@a.example", "full@b.example", "drop@c.example")
+	e.enqueue(spool.Envelope{Recipients: rcpts})
+	e.process()
+
+	delivered := e.sink.Recipients()
+	var retried []string
+	for _, r := range e.retryEntries() {
+		retried = append(retried, r.Envelope.Recipients...)
+	}
+	failed := map[string]Failure{}
+	for _, f := range e.fails.all() {
+		failed[f.Recipient] = f
+	}
+	for _, r := range rcpts {
+		n := 0
+		if delivered[r] > 0 {
+			n++
+		}
+		if slices.Contains(retried, r) {
+			n++
+		}
+		if _, ok := failed[r]; ok {
+			n++
+		}
+		if n != 1 {
+			t.Errorf("%s: delivered %d, retried %v, failed %v", r, delivered[r], slices.Contains(retried, r), failed[r])
+		}
+	}
+	if f := failed["perm1@a.example"]; f.Reason != "unknown_user" || !strings.Contains(f.Reply, "550 5.1.1") {
+		t.Errorf("perm1 failure = %+v", f)
+	}
+	if f := failed["perm2@b.example"]; f.Reason != "policy" {
+		t.Errorf("perm2 failure = %+v", f)
+	}
+	for _, r := range []string{"temp1@a.example", "full@b.example", "drop@c.example"} {
+		if !slices.Contains(retried, r) {
+			t.Errorf("%s not retried (retry has %v)", r, retried)
+		}
+	}
+	t.Logf("delivered %d, retried %d, failed %d of %d", len(delivered), len(retried), len(failed), len(rcpts))
+	rs := e.retryEntries()
+	if len(rs) != 1 || rs[0].Envelope.Attempts != 1 || rs[0].Envelope.NotBefore.Before(time.Now().Add(50*time.Second)) {
+		t.Errorf("retry entries = %+v", rs)
+	}
+}
+
+func TestRetryPeriodExpires(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.RetryPeriod = time.Hour })
+	e.sink.Reply("slow@a.example", 451, smtp.EnhancedCode{4, 2, 2}, "over quota")
+	e.enqueue(spool.Envelope{Recipients: []string{"slow@a.example", "ok@a.example"}, Arrived: time.Now().Add(-2 * time.Hour)})
+	e.process()
+	fs := e.fails.all()
+	if len(fs) != 1 || !fs[0].Expired || fs[0].Recipient != "slow@a.example" || fs[0].Reason != "mailbox_full" ||
+		!strings.Contains(fs[0].Reply, "retry period") {
+		t.Fatalf("failures = %+v", fs)
+	}
+	if len(e.retryEntries()) != 0 {
+		t.Error("expired recipient still retried")
+	}
+}
+
+func TestMTADownRetriesEverything(t *testing.T) {
+	// An "MTA" that hangs up on every connection: a port of our own, so
+	// no other test's server can answer on it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	e := newEnv(t, func(o *Options) { o.Addr = ln.Addr().String() })
+	var rcpts []string
+	for i := range 300 {
+		rcpts = append(rcpts, fmt.Sprintf("u%d@d%d.example", i, i%30))
+	}
+	start := time.Now()
+	e.enqueue(spool.Envelope{Recipients: rcpts})
+	e.process()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("outage handling took %s", d)
+	}
+	rs := e.retryEntries()
+	if len(rs) != 1 || len(rs[0].Envelope.Recipients) != 300 {
+		t.Fatalf("retry entries: %d", len(rs))
+	}
+	if n := e.d.Stats.Dials.Load(); n > 3 {
+		t.Errorf("%d dial attempts during the outage, want backoff", n)
+	}
+}
+
+func TestExpandMembersFilters(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.addMembers(20, 4, nil)
+	add := func(email string, f func(*store.Member)) {
+		m := store.DefaultMember(e.list.ID, email, store.RoleMember)
+		f(&m)
+		if err := e.st.AddMember(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("poster@example.com", func(m *store.Member) { m.ReceiveOwnPostings = false })
+	add("ccd@example.com", func(m *store.Member) { m.ReceiveListCopy = false })
+	add("ccd-wants-copy@example.com", func(m *store.Member) {})
+	add("disabled@example.com", func(m *store.Member) { m.DeliveryStatus = store.DeliveryByBounces })
+	add("digest@example.com", func(m *store.Member) { m.DeliveryMode = store.ModeMIMEDigest })
+	owner := store.DefaultMember(e.list.ID, "owner@example.com", store.RoleOwner)
+	if err := e.st.AddMember(ctx, &owner); err != nil {
+		t.Fatal(err)
+	}
+	e.enqueue(spool.Envelope{Meta: MemberEnvelope(7, "poster@example.com", []string{"CCD@example.com", "ccd-wants-copy@example.com"})})
+	e.process()
+	got := e.sink.Recipients()
+	for _, r := range []string{"poster@example.com", "ccd@example.com", "disabled@example.com", "digest@example.com", "owner@example.com"} {
+		if got[r] != 0 {
+			t.Errorf("%s got the post", r)
+		}
+	}
+	if len(got) != 21 || got["ccd-wants-copy@example.com"] != 1 {
+		t.Errorf("recipients %d: %v", len(got), got)
+	}
+}
+
+// TestResumeSkipsJournaled: a crash after some transactions left their
+// recipients in the journal; the next attempt skips them.
+func TestResumeSkipsJournaled(t *testing.T) {
+	var dir string
+	e := newEnv(t, func(o *Options) { dir = o.ProgressDir })
+	members := e.addMembers(30, 3, nil)
+	id := e.enqueue(spool.Envelope{Meta: MemberEnvelope(1, "", nil)})
+	done := strings.Join(members[:12], "\n") + "\n" + members[12][:5] // torn last line
+	if err := os.WriteFile(filepath.Join(dir, id), []byte(done), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	e.process()
+	got := e.sink.Recipients()
+	if len(got) != 18 {
+		t.Errorf("resumed delivery sent %d, want 18", len(got))
+	}
+	for _, m := range members[:12] {
+		if got[m] != 0 {
+			t.Errorf("%s sent again", m)
+		}
+	}
+	if e.d.Stats.Resumed.Load() != 12 {
+		t.Errorf("Resumed = %d", e.d.Stats.Resumed.Load())
+	}
+	if _, err := os.Stat(filepath.Join(dir, id)); !os.IsNotExist(err) {
+		t.Errorf("journal left behind: %v", err)
+	}
+}
+
+func TestVERPMode(t *testing.T) {
+	e := newEnv(t, nil)
+	e.list.Settings.VERPDeliveryInterval = 2
+	if err := e.st.UpdateSettings(context.Background(), e.list.ID, e.list.Settings); err != nil {
+		t.Fatal(err)
+	}
+	members := e.addMembers(10, 2, nil)
+	e.enqueue(spool.Envelope{Meta: MemberEnvelope(4, "", nil)}) // 4 % 2 == 0: VERP
+	e.enqueue(spool.Envelope{Meta: MemberEnvelope(5, "", nil)}) // bulk
+	e.process()
+	verp, bulk := 0, 0
+	for _, m := range e.sink.Messages() {
+		if m.From == "dev-bounces@lists.example.org" {
+			bulk++
+			continue
+		}
+		verp++
+		l, d, _ := strings.Cut(m.To[0], "@")
+		if len(m.To) != 1 || m.From != "dev-bounces+"+l+"="+d+"@lists.example.org" {
+			t.Errorf("VERP transaction from %s to %v", m.From, m.To)
+		}
+	}
+	if verp != len(members) || bulk != 2 {
+		t.Errorf("%d VERP and %d bulk transactions, want %d and 2", verp, bulk, len(members))
+	}
+}

@@ -1,0 +1,155 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"herald/internal/spool"
+	"herald/internal/store"
+	"herald/internal/testutil/smtpsink"
+
+	_ "herald/internal/store/sqlite" // registers sqlite:
+)
+
+// env is one test's spool, store, sink and Deliverer.
+type env struct {
+	t     *testing.T
+	sp    *spool.Spool
+	st    store.Store
+	sink  *smtpsink.Sink
+	d     *Deliverer
+	fails *failures
+	list  *store.List
+}
+
+// failures records what the Deliverer reports.
+type failures struct {
+	mu sync.Mutex
+	fs []Failure
+}
+
+func (f *failures) RecordFailure(_ context.Context, x Failure) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fs = append(f.fs, x)
+	return nil
+}
+
+func (f *failures) all() []Failure {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Failure(nil), f.fs...)
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newEnv(t *testing.T, tweak func(*Options)) *env {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	sp, err := spool.Open(ctx, spool.Options{Dir: filepath.Join(dir, "spool"), HashDepth: 1, MinFreeBytes: -1, Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sp.Close() })
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "herald.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sink, err := smtpsink.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	if err := st.CreateDomain(ctx, store.Domain{Name: "lists.example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	l := &store.List{Name: "dev", Domain: "lists.example.org", Settings: store.DefaultSettings("dev")}
+	if err := st.CreateList(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, sp: sp, st: st, sink: sink, fails: &failures{}, list: l}
+	opts := Options{Addr: sink.Addr(), Connections: 3, MaxRecipients: 50, Timeout: 5 * time.Second,
+		Store: st, Failures: e.fails, ProgressDir: filepath.Join(dir, "progress"), Logger: quietLog(),
+		RetryMin: time.Minute, BaseURL: "https://lists.example.org"}
+	if tweak != nil {
+		tweak(&opts)
+	}
+	d, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	e.d = d
+	return e
+}
+
+// addMembers subscribes n members spread over domains.
+func (e *env) addMembers(n, domains int, tweak func(*store.Member)) []string {
+	e.t.Helper()
+	var out []string
+	for i := range n {
+		m := store.DefaultMember(e.list.ID, fmt.Sprintf("user%04d@d%02d.example", i, i%domains), store.RoleMember)
+		m.DisplayName = fmt.Sprintf("User %d", i)
+		if tweak != nil {
+			tweak(&m)
+		}
+		if err := e.st.AddMember(context.Background(), &m); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, m.Email)
+	}
+	return out
+}
+
+const testMsg = "From: Alice <alice@example.com>\r\nTo: dev@lists.example.org\r\nSubject: [dev] hi\r\n" +
+	"Date: Mon, 1 Jun 2026 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\nList-Id: <dev.lists.example.org>\r\n" +
+	"List-Unsubscribe: <mailto:dev-leave@lists.example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n"
+
+// enqueue puts an out entry in the spool.
+func (e *env) enqueue(env spool.Envelope) string {
+	e.t.Helper()
+	env.Domain, env.List, env.Alias = "lists.example.org", "dev", "post"
+	if env.Sender == "" {
+		env.Sender = "dev-bounces@lists.example.org"
+	}
+	id, err := e.sp.Enqueue(context.Background(), spool.Item{Queue: spool.Out, Envelope: env, Message: []byte(testMsg)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+// process claims and processes every ready out entry.
+func (e *env) process() {
+	e.t.Helper()
+	for {
+		c, ok, err := e.sp.TryClaim(spool.Out)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if !ok {
+			return
+		}
+		if err := e.d.Process(context.Background(), c); err != nil {
+			e.t.Fatalf("process %s: %v", c.ID, err)
+		}
+	}
+}
+
+// retryEntries returns the retry queue's entries.
+func (e *env) retryEntries() []spool.Entry {
+	e.t.Helper()
+	es, err := e.sp.List(spool.Retry)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return es
+}

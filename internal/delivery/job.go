@@ -1,0 +1,173 @@
+package delivery
+
+import (
+	"log/slog"
+	"strings"
+	"sync"
+
+	"herald/internal/delivery/smtpclient"
+	"herald/internal/spool"
+	"herald/internal/store"
+)
+
+// mode is how a job's transactions are shaped.
+type mode int
+
+const (
+	// modeBulk: recipients grouped by domain, up to MaxRecipients each.
+	modeBulk mode = iota
+	// modeXVERP: like bulk, with MAIL FROM … XVERP so the MTA makes
+	// the per-recipient bounce addresses.
+	modeXVERP
+	// modeVERP: one transaction per recipient, envelope sender
+	// LIST-bounces+local=domain@DOMAIN, same body for all.
+	modeVERP
+	// modePersonal: one transaction per recipient with a body rendered
+	// for that member (footer variables, To:, one-click unsubscribe URL).
+	modePersonal
+)
+
+func (m mode) String() string {
+	return [...]string{"bulk", "xverp", "verp", "personalized"}[m]
+}
+
+// rcpt is one recipient of a job.
+type rcpt struct {
+	addr string
+	// For personalized jobs: what the member's copy needs.
+	name, token, lang string
+	member            bool
+}
+
+// outcome is a recipient's failed transaction.
+type outcome struct {
+	r     *rcpt
+	reply smtpclient.Reply
+	err   error // the connection error when reply.Code is 0
+}
+
+// job is one out entry being delivered: its shaped body and its results.
+// Workers report results concurrently; the Process goroutine waits on done.
+type job struct {
+	id     string
+	env    spool.Envelope
+	list   *store.List // nil for mail of an unknown list
+	log    *slog.Logger
+	mode   mode
+	sender string // envelope sender (the base for VERP)
+	verp   bool   // personalized jobs: VERP the sender too
+	wire   []byte // bulk, XVERP, VERP: the shared body
+	eight  bool   // the body has 8-bit bytes
+	render func(r *rcpt) ([]byte, error)
+	prog   *progress
+
+	mu        sync.Mutex
+	groups    int // groups not yet handed out in full
+	inflight  int // transactions handed out, not yet finished
+	delivered int
+	temp      []outcome
+	perm      []outcome
+	left      []*rcpt // never sent (cancelled)
+	done      chan struct{}
+	closed    bool
+}
+
+// start counts n groups about to be scheduled.
+func (j *job) start(n int) {
+	j.mu.Lock()
+	j.groups = n
+	j.done = make(chan struct{})
+	j.checkDone()
+	j.mu.Unlock()
+}
+
+// groupDone counts a group handed out in full or cancelled.
+func (j *job) groupDone() {
+	j.mu.Lock()
+	j.groups--
+	j.checkDone()
+	j.mu.Unlock()
+}
+
+// checkDone closes done when nothing is queued or in flight; j.mu is held.
+func (j *job) checkDone() {
+	if j.groups == 0 && j.inflight == 0 && !j.closed {
+		j.closed = true
+		close(j.done)
+	}
+}
+
+func (j *job) taken() {
+	j.mu.Lock()
+	j.inflight++
+	j.mu.Unlock()
+}
+
+// record files a finished transaction's results; it returns the accepted
+// addresses.
+func (j *job) record(rs []*rcpt, tx *smtpclient.Tx) []string {
+	var ok []string
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for i, r := range rs {
+		rep := tx.Result(i)
+		switch {
+		case rep.Code/100 == 2:
+			ok = append(ok, r.addr)
+		case rep.Temporary():
+			j.temp = append(j.temp, outcome{r: r, reply: rep, err: tx.Err})
+		default:
+			j.perm = append(j.perm, outcome{r: r, reply: rep})
+		}
+	}
+	j.delivered += len(ok)
+	j.inflight--
+	j.checkDone()
+	return ok
+}
+
+// fail files a transaction that never reached the MTA.
+func (j *job) fail(rs []*rcpt, err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, r := range rs {
+		j.temp = append(j.temp, outcome{r: r, err: err})
+	}
+	j.inflight--
+	j.checkDone()
+}
+
+// cancelled files recipients that were never handed out.
+func (j *job) cancelled(rs []*rcpt) {
+	j.mu.Lock()
+	j.left = append(j.left, rs...)
+	j.mu.Unlock()
+}
+
+// why renders an outcome for logs, retries and bounce events.
+func (o outcome) why() string {
+	if o.reply.Code == 0 && o.err != nil {
+		return o.err.Error()
+	}
+	return o.reply.String()
+}
+
+// domainOf returns the lower-cased domain of addr.
+func domainOf(addr string) string {
+	return strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])
+}
+
+// groupsOf splits recipients by destination domain into groups of per.
+func groupsOf(j *job, rs []*rcpt, per int) map[string]*group {
+	gs := map[string]*group{}
+	for _, r := range rs {
+		d := domainOf(r.addr)
+		g := gs[d]
+		if g == nil {
+			g = &group{job: j, per: per}
+			gs[d] = g
+		}
+		g.rcpts = append(g.rcpts, r)
+	}
+	return gs
+}

@@ -1,0 +1,206 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"herald/internal/delivery/smtpclient"
+	"herald/internal/spool"
+	"herald/internal/status"
+	"herald/internal/store"
+)
+
+// prepare loads what the entry needs, picks the mode, computes the
+// recipients (minus those the journal says were accepted already) and
+// shapes the body.
+func (d *Deliverer) prepare(ctx context.Context, c *spool.Claim) (*job, []*rcpt, error) {
+	env := c.Envelope
+	j := &job{id: c.ID, env: env, sender: env.Sender,
+		log: d.log.With("id", c.ID, "list", env.List, "domain", env.Domain)}
+	expand := env.Meta[metaRecipients] == "members"
+	if d.opts.Store != nil && env.List != "" {
+		l, err := d.opts.Store.GetList(ctx, env.List, env.Domain)
+		switch {
+		case errors.Is(err, store.ErrNotFound) && expand:
+			return nil, nil, errNoList(env)
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, nil, status.Temporary(fmt.Errorf("load list %s@%s: %w", env.List, env.Domain, err))
+		default:
+			j.list = l
+		}
+	}
+	if expand && j.list == nil {
+		return nil, nil, status.Permanent(fmt.Errorf("entry asks for list members but there is no list store"))
+	}
+	if err := d.openProgress(ctx, c, j, expand); err != nil {
+		return nil, nil, err
+	}
+	if err := d.chooseMode(j); err != nil {
+		return nil, nil, status.Temporary(err)
+	}
+	rs, err := d.recipients(ctx, j, expand)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := d.shape(ctx, j, c.Message); err != nil {
+		return nil, nil, err
+	}
+	return j, rs, nil
+}
+
+// openProgress opens the entry's journal. An expanded post names its
+// journal in its envelope first (one Update), so that the journal still
+// applies if the runner ever re-queues the entry under a new id.
+func (d *Deliverer) openProgress(ctx context.Context, c *spool.Claim, j *job, expand bool) error {
+	key := c.Envelope.Meta[metaProgress]
+	if key == "" {
+		key = c.ID
+		if expand && d.opts.ProgressDir != "" {
+			env := c.Envelope
+			env.Meta = make(map[string]string, len(c.Envelope.Meta)+1)
+			for k, v := range c.Envelope.Meta {
+				env.Meta[k] = v
+			}
+			env.Meta[metaProgress] = key
+			if err := c.Update(ctx, env); err != nil {
+				return status.Temporary(fmt.Errorf("record progress key: %w", err))
+			}
+			j.env = c.Envelope
+		}
+	}
+	p, err := d.jrn.open(key)
+	if err != nil {
+		return status.Temporary(err)
+	}
+	j.prog = p
+	if n := len(p.done); n > 0 {
+		d.Stats.Resumed.Add(int64(n))
+		j.log.Info("resuming delivery", "already_accepted", n)
+	}
+	return nil
+}
+
+// chooseMode applies the list's personalize, verp_delivery_interval and
+// verp_personalized_deliveries settings to posts; everything else (notices,
+// owner mail, entries without a list) goes in bulk.
+func (d *Deliverer) chooseMode(j *job) error {
+	j.mode = modeBulk
+	post, _ := strconv.ParseInt(j.env.Meta[metaPostID], 10, 64)
+	if j.list == nil || j.env.Meta[metaPostID] == "" {
+		return nil
+	}
+	s := j.list.Settings
+	personal := s.Personalize == "individual" || s.Personalize == "full"
+	verp := s.VERPDeliveryInterval == 1 || s.VERPDeliveryInterval > 1 && post%int64(s.VERPDeliveryInterval) == 0
+	switch {
+	case personal:
+		j.mode = modePersonal
+		j.verp = verp || s.VERPPersonalizedDeliveries
+	case verp && d.opts.XVERP:
+		ok, err := d.eng.hasExt("XVERP")
+		if err != nil {
+			return fmt.Errorf("ask the MTA for XVERP: %w", err)
+		}
+		j.mode = modeVERP
+		if ok {
+			j.mode = modeXVERP
+		}
+	case verp:
+		j.mode = modeVERP
+	}
+	return nil
+}
+
+// recipients returns who gets the entry, minus those already accepted.
+func (d *Deliverer) recipients(ctx context.Context, j *job, expand bool) ([]*rcpt, error) {
+	if expand {
+		return d.members(ctx, j)
+	}
+	var out []*rcpt
+	seen := make(map[string]bool, len(j.env.Recipients))
+	for _, a := range j.env.Recipients {
+		if j.prog.done[a] || seen[a] {
+			continue
+		}
+		seen[a] = true
+		r := &rcpt{addr: a}
+		if j.mode == modePersonal {
+			m, err := d.opts.Store.GetMember(ctx, j.list.ID, a, store.RoleMember)
+			switch {
+			case err == nil:
+				r.name, r.token, r.lang, r.member = m.DisplayName, m.Token, m.Language, true
+			case !errors.Is(err, store.ErrNotFound):
+				return nil, status.Temporary(fmt.Errorf("load member %s: %w", a, err))
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// members streams the list's members from the store and keeps those who
+// get the post: delivery enabled, regular (not digest) mode, not the
+// poster if they opted out of their own posts (receive_own_postings), not
+// named in the post's To or Cc if they opted out of list copies then
+// (receive_list_copy).
+func (d *Deliverer) members(ctx context.Context, j *job) ([]*rcpt, error) {
+	poster := j.env.Meta[metaPoster]
+	explicit := map[string]bool{}
+	for _, a := range strings.Split(j.env.Meta[metaExplicit], ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			explicit[a] = true
+		}
+	}
+	personal := j.mode == modePersonal
+	var out []*rcpt
+	err := d.opts.Store.EachMember(ctx, j.list.ID, store.RoleMember, func(m *store.Member) error {
+		switch {
+		case m.DeliveryStatus != store.DeliveryEnabled || m.DeliveryMode != store.ModeRegular:
+		case m.Email == poster && !m.ReceiveOwnPostings:
+		case !m.ReceiveListCopy && explicit[m.Email]:
+		case j.prog.done[m.Email]:
+		default:
+			r := &rcpt{addr: m.Email}
+			if personal {
+				r.name, r.token, r.lang, r.member = m.DisplayName, m.Token, m.Language, true
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, status.Temporary(fmt.Errorf("members of %s: %w", j.list.Address(), err))
+	}
+	return out, nil
+}
+
+// shape builds the wire body once (bulk, XVERP, VERP), signed when the
+// domain has a DKIM key, or the per-member renderer (personalized).
+func (d *Deliverer) shape(ctx context.Context, j *job, msg []byte) error {
+	j.eight = smtpclient.Has8Bit(msg)
+	sg, err := d.signers.get(ctx, j.env.Domain)
+	if err != nil {
+		return status.Temporary(err)
+	}
+	if j.mode == modePersonal {
+		render, err := d.personalizer(j, msg, sg)
+		if err != nil {
+			return err
+		}
+		j.render = render
+		return nil
+	}
+	var sig []byte
+	if sg != nil {
+		if sig, err = sg.Sign(msg); err != nil {
+			return status.Temporary(err)
+		}
+		d.Stats.Signed.Add(1)
+	}
+	j.wire = smtpclient.Wire(sig, msg)
+	return nil
+}

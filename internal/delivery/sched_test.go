@@ -1,0 +1,98 @@
+package delivery
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+func testJob(n, per int, domains ...string) (*job, map[string]*group) {
+	j := &job{}
+	var rs []*rcpt
+	for i := range n {
+		rs = append(rs, &rcpt{addr: fmt.Sprintf("u%d@%s", i, domains[i%len(domains)])})
+	}
+	gs := groupsOf(j, rs, per)
+	j.start(len(gs))
+	return j, gs
+}
+
+func TestSchedRoundRobinAndConcurrency(t *testing.T) {
+	s := newSched(Limits{}, map[string]Limits{"slow.example": {Concurrency: 1}}, time.Now)
+	_, gs := testJob(12, 2, "a.example", "b.example", "slow.example")
+	s.add(gs)
+	var got []string
+	var held []*txn
+	for t := s.tryNext(); t != nil; t = s.tryNext() {
+		got = append(got, t.domain.name)
+		held = append(held, t)
+	}
+	// slow.example has concurrency 1: only one of its two transactions
+	// goes until the first is released.
+	slow := 0
+	for _, d := range got {
+		if d == "slow.example" {
+			slow++
+		}
+	}
+	if slow != 1 || len(got) != 5 {
+		t.Fatalf("handed out %v", got)
+	}
+	for _, h := range held {
+		if h.domain.name == "slow.example" {
+			s.release(h)
+		}
+	}
+	if nt := s.tryNext(); nt == nil || nt.domain.name != "slow.example" {
+		t.Fatalf("after release: %+v", nt)
+	}
+}
+
+func TestSchedRateLimit(t *testing.T) {
+	now := time.Unix(1000, 0)
+	clock := func() time.Time { return now }
+	s := newSched(Limits{Rate: 2, Burst: 4}, nil, clock)
+	_, gs := testJob(10, 1, "r.example")
+	s.add(gs)
+	n := 0
+	for t := s.tryNext(); t != nil; t = s.tryNext() {
+		n++
+	}
+	if n != 4 {
+		t.Fatalf("burst let %d through, want 4", n)
+	}
+	now = now.Add(time.Second)
+	n = 0
+	for t := s.tryNext(); t != nil; t = s.tryNext() {
+		n++
+	}
+	if n != 2 {
+		t.Fatalf("after 1 s at 2/s: %d, want 2", n)
+	}
+}
+
+func TestSchedCancel(t *testing.T) {
+	s := newSched(Limits{}, nil, time.Now)
+	j, gs := testJob(10, 3, "a.example", "b.example")
+	s.add(gs)
+	first := s.tryNext()
+	left := s.cancel(j)
+	if len(left)+len(first.rcpts) != 10 {
+		t.Fatalf("cancel returned %d, first had %d", len(left), len(first.rcpts))
+	}
+	if s.tryNext() != nil {
+		t.Error("work left after cancel")
+	}
+	select {
+	case <-j.done:
+		t.Fatal("job done with a transaction in flight")
+	default:
+	}
+	j.fail(first.rcpts, fmt.Errorf("x"))
+	s.release(first)
+	select {
+	case <-j.done:
+	case <-time.After(time.Second):
+		t.Fatal("job not done")
+	}
+}

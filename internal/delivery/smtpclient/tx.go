@@ -1,0 +1,276 @@
+package smtpclient
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Tx is one mail transaction: an envelope and a body. The caller fills
+// the first group of fields; Send fills the replies and calls Done.
+type Tx struct {
+	From string
+	// Params are extra MAIL FROM parameters ("BODY=8BITMIME", "XVERP"),
+	// space separated, or "".
+	Params string
+	Rcpts  []string
+	// Body is the wire form of the message (see Wire): CRLF lines,
+	// dot-stuffed, ending with ".\r\n". It is written as is, never copied.
+	Body []byte
+	// BeforeBody, if set, runs after the server's 354 and before the body
+	// is written; an error aborts the transaction by closing the
+	// connection (DATA cannot be cancelled otherwise).
+	BeforeBody func() error
+	// Done, if set, is called exactly once, when the outcome of every
+	// recipient is known or the connection failed.
+	Done func(*Tx)
+
+	// Mail, Rcpt, Data and Final are the replies to MAIL FROM, each RCPT
+	// TO (in order), DATA (354 when the body may follow) and the final
+	// reply after the body. Code 0: not known.
+	Mail  Reply
+	Rcpt  []Reply
+	Data  Reply
+	Final Reply
+	// Err is set when the connection failed before every reply was read.
+	Err error
+
+	finished bool
+}
+
+// Result returns the reply that decides recipient i: the refusal of MAIL,
+// of its RCPT or of DATA, else the final reply. Code 0 means the outcome
+// is unknown because the connection failed (treat it as temporary).
+func (t *Tx) Result(i int) Reply {
+	switch {
+	case t.Mail.Code == 0 || !t.Mail.Positive():
+		return t.Mail
+	case t.Rcpt[i].Code == 0 || !t.Rcpt[i].Positive():
+		return t.Rcpt[i]
+	case t.Data.Code != 354:
+		return t.Data
+	}
+	return t.Final
+}
+
+func (t *Tx) finish(err error) {
+	if t.finished {
+		return
+	}
+	t.finished = true
+	if err != nil && t.Final.Code == 0 {
+		t.Err = err
+	}
+	if t.Done != nil {
+		t.Done(t)
+	}
+}
+
+// slot names the reply a written command waits for.
+type slot struct {
+	kind byte // 'R' RSET, 'M' MAIL, 'T' RCPT, 'D' DATA
+	i    int
+}
+
+// Send runs t on the connection (see the package doc for the pipelining
+// order). It returns an error when the connection broke; t (and a pending
+// transaction) then have Err set and Done called. Replies that refuse
+// recipients are not errors.
+func (c *Conn) Send(t *Tx) error {
+	t.Rcpt = make([]Reply, len(t.Rcpts))
+	if c.broken != nil {
+		c.fail(c.broken)
+		t.finish(c.broken)
+		return c.broken
+	}
+	var err error
+	if c.pipe {
+		err = c.sendPipelined(t)
+	} else {
+		err = c.sendLockstep(t)
+	}
+	if err != nil {
+		err = c.breakWith(err)
+		c.fail(err)
+		t.finish(err)
+	}
+	return err
+}
+
+func (c *Conn) mailLine(t *Tx) string {
+	l := "MAIL FROM:<" + t.From + ">"
+	if t.Params != "" {
+		l += " " + t.Params
+	}
+	return l
+}
+
+func (c *Conn) sendPipelined(t *Tx) error {
+	q := make([]slot, 0, min(len(t.Rcpts)+3, c.opts.Window+3))
+	put := func(line string, s slot) error {
+		q = append(q, s)
+		return c.cmd(line)
+	}
+	if c.rset {
+		if err := put("RSET", slot{kind: 'R'}); err != nil {
+			return err
+		}
+	}
+	if err := put(c.mailLine(t), slot{kind: 'M'}); err != nil {
+		return err
+	}
+	for i, r := range t.Rcpts {
+		if err := put("RCPT TO:<"+r+">", slot{kind: 'T', i: i}); err != nil {
+			return err
+		}
+		if len(q) >= c.opts.Window && i < len(t.Rcpts)-1 {
+			if err := c.exchange(t, &q); err != nil {
+				return err
+			}
+		}
+	}
+	if err := put("DATA", slot{kind: 'D'}); err != nil {
+		return err
+	}
+	if err := c.exchange(t, &q); err != nil {
+		return err
+	}
+	if t.Data.Code != 354 {
+		c.rset = true
+		t.finish(nil)
+		return nil
+	}
+	if err := c.writeBody(t); err != nil {
+		return err
+	}
+	c.rset = false
+	c.pending = t
+	return nil
+}
+
+// exchange flushes what was written, reads the pending transaction's final
+// reply, then the replies queued in q.
+func (c *Conn) exchange(t *Tx, q *[]slot) error {
+	if err := c.flush(); err != nil {
+		return err
+	}
+	if err := c.readPending(); err != nil {
+		return err
+	}
+	for _, s := range *q {
+		r, err := c.read()
+		if err != nil {
+			return err
+		}
+		switch s.kind {
+		case 'M':
+			t.Mail = r
+		case 'T':
+			t.Rcpt[s.i] = r
+		case 'D':
+			t.Data = r
+		}
+	}
+	*q = (*q)[:0]
+	return nil
+}
+
+func (c *Conn) readPending() error {
+	if c.pending == nil {
+		return nil
+	}
+	p := c.pending
+	r, err := c.read()
+	if err != nil {
+		return err
+	}
+	c.pending = nil
+	p.Final = r
+	p.finish(nil)
+	return nil
+}
+
+func (c *Conn) writeBody(t *Tx) error {
+	if t.BeforeBody != nil {
+		if err := t.BeforeBody(); err != nil {
+			return fmt.Errorf("before body: %w", err)
+		}
+	}
+	if len(t.Body) < 3 || string(t.Body[len(t.Body)-3:]) != ".\r\n" {
+		return errors.New("smtp: body is not in wire form (see Wire)")
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.Timeout)) // errors show on the write
+	if _, err := c.w.Write(t.Body); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Flush sends what is buffered and reads the pending transaction's final
+// reply, so its Done runs now.
+func (c *Conn) Flush() error {
+	if c.pending == nil {
+		return c.broken
+	}
+	err := c.flush()
+	if err == nil {
+		err = c.readPending()
+	}
+	if err != nil {
+		c.fail(err)
+	}
+	return err
+}
+
+func (c *Conn) sendLockstep(t *Tx) error {
+	step := func(line string) (Reply, error) {
+		if err := c.cmd(line); err != nil {
+			return Reply{}, err
+		}
+		if err := c.flush(); err != nil {
+			return Reply{}, err
+		}
+		return c.read()
+	}
+	var err error
+	if c.rset {
+		if _, err = step("RSET"); err != nil {
+			return err
+		}
+		c.rset = false
+	}
+	if t.Mail, err = step(c.mailLine(t)); err != nil {
+		return err
+	}
+	if !t.Mail.Positive() {
+		t.finish(nil)
+		return nil
+	}
+	accepted := 0
+	for i, r := range t.Rcpts {
+		if t.Rcpt[i], err = step("RCPT TO:<" + r + ">"); err != nil {
+			return err
+		}
+		if t.Rcpt[i].Positive() {
+			accepted++
+		}
+	}
+	if accepted == 0 {
+		c.rset = true
+		t.finish(nil)
+		return nil
+	}
+	if t.Data, err = step("DATA"); err != nil {
+		return err
+	}
+	if t.Data.Code != 354 {
+		c.rset = true
+		t.finish(nil)
+		return nil
+	}
+	if err := c.writeBody(t); err != nil {
+		return err
+	}
+	c.pending = t
+	return c.Flush()
+}

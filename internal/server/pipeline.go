@@ -1,0 +1,28 @@
+package server
+
+import (
+	"log/slog"
+	"time"
+
+	"herald/internal/config"
+	"herald/internal/dmarc"
+	"herald/internal/dns"
+	"herald/internal/moderation"
+	"herald/internal/pipeline/handlers"
+	"herald/internal/pipeline/rules"
+	"herald/internal/post"
+	"herald/internal/store"
+)
+
+// HeldExpiryInterval is how often held posts are checked against their
+// list's max_days_to_hold.
+const HeldExpiryInterval = time.Hour
+
+// newPostProcessor builds the post runner's processor: the default chain
+// and handlers, DMARC lookups through the configured resolver ([dns]
+// resolver, cached), and List-Unsubscribe under [http] base_url.
+func newPostProcessor(cfg *config.Config, st store.Store, mod *moderation.Service, log *slog.Logger) *post.Processor {
+	resolver := dns.New(dns.Options{Server: cfg.DNS.Resolver})
+	return post.New(st, mod, rules.DefaultChain(), handlers.New(handlers.Options{BaseURL: cfg.HTTP.BaseURL}),
+		post.Options{Logger: log, DMARC: dmarc.New(resolver), Chunk: postEntryRecipients})
+}

@@ -1,0 +1,26 @@
+-- Delivery (issue 5): bounce events recorded at SMTP time (and later by
+-- bounce processing), and per-domain DKIM signing keys.
+
+CREATE TABLE bounce_events (
+	id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	list_id   BIGINT NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+	email     TEXT COLLATE "C" NOT NULL, -- normalized (lower case)
+	permanent BOOLEAN NOT NULL DEFAULT FALSE,
+	reason    TEXT NOT NULL DEFAULT '',
+	detail    TEXT NOT NULL DEFAULT '',
+	source    TEXT NOT NULL DEFAULT '',
+	at        TIMESTAMPTZ NOT NULL,
+	processed BOOLEAN NOT NULL DEFAULT FALSE
+);
+-- Bounce processing reads the unprocessed events oldest first.
+CREATE INDEX bounce_events_unprocessed ON bounce_events (processed, at, id);
+CREATE INDEX bounce_events_list_email ON bounce_events (list_id, email);
+
+-- One signing key per mail domain (the d= of the signature).
+CREATE TABLE dkim_keys (
+	domain      TEXT COLLATE "C" PRIMARY KEY REFERENCES domains (name) ON DELETE CASCADE,
+	selector    TEXT NOT NULL,
+	algorithm   TEXT NOT NULL CHECK (algorithm IN ('rsa', 'ed25519')),
+	private_key TEXT NOT NULL, -- PKCS #8, PEM
+	created     TIMESTAMPTZ NOT NULL
+);

@@ -1,0 +1,128 @@
+package storetest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"herald/internal/store"
+)
+
+func testPosting(t *testing.T, open Opener) {
+	s := fresh(t, open)
+	c := ctx(t)
+	l := setup(t, s)
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+
+	t.Run("post counts survive resubscription", func(t *testing.T) {
+		m := store.DefaultMember(l.ID, "alice@example.com", store.RoleMember)
+		must(t, s.AddMember(c, &m), "AddMember")
+		for i := int64(1); i <= 3; i++ {
+			n, err := s.RecordPost(c, l.ID, "Alice@Example.com", t0)
+			must(t, err, "RecordPost")
+			if n != i {
+				t.Errorf("RecordPost #%d = %d", i, n)
+			}
+		}
+		must(t, s.RemoveMember(c, l.ID, "alice@example.com", store.RoleMember), "RemoveMember")
+		m = store.DefaultMember(l.ID, "alice@example.com", store.RoleMember)
+		must(t, s.AddMember(c, &m), "AddMember again")
+		n, err := s.PostCount(c, l.ID, "alice@example.com")
+		must(t, err, "PostCount")
+		if n != 3 {
+			t.Errorf("PostCount after resubscribe = %d, want 3", n)
+		}
+		if n, err := s.PostCount(c, l.ID, "nobody@example.com"); err != nil || n != 0 {
+			t.Errorf("PostCount unknown = %d, %v", n, err)
+		}
+		_, err = s.RecordPost(c, l.ID+1000, "alice@example.com", t0)
+		wantErr(t, err, store.ErrNotFound, "RecordPost unknown list")
+	})
+
+	t.Run("autoresponse limits", func(t *testing.T) {
+		allow := func(email, kind string, at time.Time, perDay int, grace time.Duration) bool {
+			t.Helper()
+			ok, err := s.AllowAutoresponse(c, l.ID, email, kind, at, perDay, grace)
+			must(t, err, "AllowAutoresponse")
+			return ok
+		}
+		for i := range 3 {
+			if !allow("bob@example.net", "hold", t0.Add(time.Duration(i)*time.Minute), 3, 0) {
+				t.Errorf("response %d refused under the daily limit", i+1)
+			}
+		}
+		if allow("bob@example.net", "hold", t0.Add(time.Hour), 3, 0) {
+			t.Errorf("fourth response the same day allowed")
+		}
+		if !allow("bob@example.net", "postings", t0.Add(time.Hour), 3, 0) {
+			t.Errorf("another kind shares the limit")
+		}
+		if !allow("carol@example.net", "hold", t0.Add(time.Hour), 3, 0) {
+			t.Errorf("another address shares the limit")
+		}
+		if !allow("bob@example.net", "hold", t0.Add(24*time.Hour), 3, 0) {
+			t.Errorf("the next day is still limited")
+		}
+		if !allow("dave@example.net", "postings", t0, 0, 90*24*time.Hour) {
+			t.Errorf("first response in a grace period refused")
+		}
+		if allow("dave@example.net", "postings", t0.Add(89*24*time.Hour), 0, 90*24*time.Hour) {
+			t.Errorf("response within the grace period allowed")
+		}
+		if !allow("dave@example.net", "postings", t0.Add(91*24*time.Hour), 0, 90*24*time.Hour) {
+			t.Errorf("response after the grace period refused")
+		}
+		_, err := s.AllowAutoresponse(c, l.ID+1000, "x@example.com", "hold", t0, 1, 0)
+		wantErr(t, err, store.ErrNotFound, "AllowAutoresponse unknown list")
+	})
+
+	t.Run("daily limit under concurrency", func(t *testing.T) {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		allowed := 0
+		for range 20 {
+			wg.Go(func() {
+				ok, err := s.AllowAutoresponse(c, l.ID, "erin@example.net", "hold", t0, 5, 0)
+				if err != nil {
+					t.Errorf("AllowAutoresponse: %v", err)
+					return
+				}
+				if ok {
+					mu.Lock()
+					allowed++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if allowed != 5 {
+			t.Errorf("%d of 20 concurrent responses allowed, want 5", allowed)
+		}
+	})
+
+	t.Run("held tokens", func(t *testing.T) {
+		h := &store.Held{ListID: l.ID, Sender: "bob@example.net", Message: []byte("x")}
+		must(t, s.HoldMessage(c, h), "HoldMessage")
+		if len(h.Token) < 32 {
+			t.Fatalf("HoldMessage token = %q", h.Token)
+		}
+		mine := &store.Held{ListID: l.ID, Sender: "bob@example.net", Message: []byte("y"), Token: "mod-given"}
+		must(t, s.HoldMessage(c, mine), "HoldMessage with token")
+		dup := &store.Held{ListID: l.ID, Message: []byte("z"), Token: "mod-given"}
+		wantErr(t, s.HoldMessage(c, dup), store.ErrConflict, "HoldMessage duplicate token")
+		got, err := s.GetHeldByToken(c, l.ID, h.Token)
+		must(t, err, "GetHeldByToken")
+		if got.ID != h.ID || string(got.Message) != "x" || got.Token != h.Token {
+			t.Errorf("GetHeldByToken = %+v", got)
+		}
+		if byID, err := s.GetHeld(c, l.ID, mine.ID); err != nil || byID.Token != "mod-given" {
+			t.Errorf("GetHeld token = %v, %v", byID, err)
+		}
+		for _, tok := range []string{"", "nope"} {
+			_, err := s.GetHeldByToken(c, l.ID, tok)
+			wantErr(t, err, store.ErrNotFound, "GetHeldByToken "+tok)
+		}
+		_, err = s.GetHeldByToken(c, l.ID+1000, h.Token)
+		wantErr(t, err, store.ErrNotFound, "GetHeldByToken other list")
+	})
+}
