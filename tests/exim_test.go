@@ -151,4 +151,3 @@ func TestEximLMTP(t *testing.T) {
 		t.Errorf("VERP address not delivered through herald's router and transport:\n%s", log)
 	}
 }
-

@@ -512,3 +512,27 @@ func TestMembershipSubscriptionBombing(t *testing.T) {
 		t.Errorf("only %d mails: the caps bit far below their values", devMail+opsMail)
 	}
 }
+
+func TestMembershipBannedGetsNoMail(t *testing.T) {
+	h := newH(t)
+	setupMembershipList(h)
+	h.MustRun("bans", "add", mbDevList, "banned@example.net")
+	h.MustRun("bans", "add", "--global", `^.*@spam\.example$`)
+	out, _, code := h.Run("members", "add", mbDevList, "banned@example.net")
+	if code != 0 || !strings.Contains(out, "banned") || mbIsMember(h, "banned@example.net") {
+		t.Fatalf("members add of a banned address: exit %d %q", code, out)
+	}
+	h.Start()
+	for _, from := range []string{"banned@example.net", "x@spam.example"} {
+		h.SendLMTP(from, []string{"dev-join@lists.example.org"}, msg(from, "dev-join@lists.example.org", "join", ""))
+		h.SendLMTP(from, []string{"dev-request@lists.example.org"}, msg(from, "dev-request@lists.example.org", "subscribe", ""))
+	}
+	waitLog(t, h, "commands processed", 4, 20*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if ms := h.Sink.Messages(); len(ms) != 0 {
+		t.Errorf("%d mails to banned addresses, first to %v", len(ms), ms[0].To)
+	}
+	if mbIsMember(h, "banned@example.net") || mbIsMember(h, "x@spam.example") {
+		t.Error("a banned address was subscribed")
+	}
+}

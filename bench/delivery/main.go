@@ -39,6 +39,7 @@ var (
 	modesFlag = flag.String("modes", "bulk,verp", "modes to measure")
 	dirFlag   = flag.String("dir", "", "instance directory to create or reuse (default: a temp dir)")
 	logLevel  = flag.String("log-level", "info", "herald's log level")
+	cpuProf   = flag.String("cpuprofile", "", "directory for a CPU profile of herald per run (builds ./bench/delivery/profherald)")
 )
 
 const body = "From: Poster <poster@example.com>\r\nTo: LIST\r\nSubject: bench\r\nMessage-ID: <MID@example.com>\r\n" +
@@ -75,8 +76,14 @@ func run() error {
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	bin := filepath.Join(dir, "herald")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/herald").CombinedOutput(); err != nil {
+	bin, pkg := filepath.Join(dir, "herald"), "./cmd/herald"
+	if *cpuProf != "" {
+		pkg = "./bench/delivery/profherald"
+		if err := os.MkdirAll(*cpuProf, 0o755); err != nil {
+			return err
+		}
+	}
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
 		return fmt.Errorf("build herald (run from the module root): %v: %s", err, out)
 	}
 	sink, err := startSink(true)
@@ -119,7 +126,7 @@ func run() error {
 			if _, err := inst.cli("lists", "set", list+"@lists.example.org", "verp_delivery_interval="+interval); err != nil {
 				return err
 			}
-			secs, hwm, err := inst.measure(sink, list, n)
+			secs, hwm, err := inst.measure(sink, list, n, mode)
 			if err != nil {
 				return fmt.Errorf("%s %d: %w", mode, n, err)
 			}
@@ -210,7 +217,7 @@ func (i *instance) ensureList(list string, n int) error {
 // measure starts herald, posts once, waits for n recipients at the sink,
 // and returns the seconds from the LMTP post to the last recipient and
 // herald's peak RSS in KiB.
-func (i *instance) measure(sink *countSink, list string, n int) (float64, int64, error) {
+func (i *instance) measure(sink *countSink, list string, n int, mode string) (float64, int64, error) {
 	logf, err := os.OpenFile(filepath.Join(i.dir, "herald.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return 0, 0, err
@@ -218,6 +225,13 @@ func (i *instance) measure(sink *countSink, list string, n int) (float64, int64,
 	defer logf.Close()
 	cmd := exec.Command(i.bin, "--config", i.cfg, "serve")
 	cmd.Dir, cmd.Stdout, cmd.Stderr = i.dir, logf, logf
+	if *cpuProf != "" {
+		abs, err := filepath.Abs(filepath.Join(*cpuProf, fmt.Sprintf("cpu-%d-%s.pprof", n, mode)))
+		if err != nil {
+			return 0, 0, err
+		}
+		cmd.Env = append(os.Environ(), "BENCH_HERALD_CPUPROFILE="+abs)
+	}
 	if err := cmd.Start(); err != nil {
 		return 0, 0, err
 	}
@@ -234,13 +248,18 @@ func (i *instance) measure(sink *countSink, list string, n int) (float64, int64,
 		return 0, 0, err
 	}
 	deadline := start.Add(10 * time.Minute)
+	var first time.Duration
 	for sink.rcpts.Load()-base < int64(n) {
+		if first == 0 && sink.rcpts.Load() > base {
+			first = time.Since(start)
+		}
 		if time.Now().After(deadline) {
 			return 0, 0, fmt.Errorf("sink has %d of %d after 10 minutes", sink.rcpts.Load()-base, n)
 		}
 		time.Sleep(time.Millisecond)
 	}
 	secs := time.Since(start).Seconds()
+	fmt.Fprintf(os.Stderr, "%s %d: first recipient at the sink after %.3f s, last after %.3f s\n", mode, n, first.Seconds(), secs)
 	return secs, vmHWM(cmd.Process.Pid), nil
 }
 

@@ -15,6 +15,8 @@ var (
 	diagRE    = regexp.MustCompile(`(?im)^Diagnostic-Code:[ \t]*(?:smtp;)?[ \t]*(.+(?:\r?\n[ \t]+.+)*)`)
 	statusRE  = regexp.MustCompile(`\b[245][0-9][0-9][ -][245]\.[0-9]{1,3}\.[0-9]{1,3}\b|\b[245]\.[0-9]{1,3}\.[0-9]{1,3}\b`)
 	subjectRE = regexp.MustCompile(`(?im)^Subject:[ \t]*(.*)`)
+	// blankLineRE ends a block of DSN fields.
+	blankLineRE = regexp.MustCompile(`\r?\n\r?\n`)
 )
 
 // diagnostic returns the text of a bounce that best explains the failure
@@ -26,11 +28,17 @@ func diagnostic(msg []byte, addr string) string {
 		msg = msg[:detailScan]
 	}
 	text := string(msg)
-	lower := strings.ToLower(text)
 	// The Diagnostic-Code that follows the recipient's own DSN fields.
-	if i := strings.Index(lower, "recipient: rfc822;"+addr); addr != "" && i >= 0 {
-		if m := diagRE.FindStringSubmatch(text[i:]); m != nil {
-			return clip(m[1])
+	if addr != "" {
+		own := regexp.MustCompile(`(?i)recipient:[ \t]*rfc822;[ \t]*<?` + regexp.QuoteMeta(addr))
+		if loc := own.FindStringIndex(text); loc != nil {
+			block := text[loc[1]:]
+			if end := blankLineRE.FindStringIndex(block); end != nil {
+				block = block[:end[0]] // this recipient's fields only
+			}
+			if m := diagRE.FindStringSubmatch(block); m != nil {
+				return clip(m[1])
+			}
 		}
 	}
 	if m := diagRE.FindStringSubmatch(text); m != nil {

@@ -51,9 +51,11 @@ func (p *Policy) Run(ctx context.Context, every time.Duration) error {
 	defer t.Stop()
 	for {
 		rep, err := p.Pass(ctx, p.opts.Now())
+		quiet := rep
+		quiet.Waiting = 0
 		if err != nil && ctx.Err() == nil {
 			p.log.Error("bounce policy pass failed", "err", err)
-		} else if rep != (Report{}) {
+		} else if quiet != (Report{}) {
 			p.log.Info("bounce policy pass", "report", fmt.Sprintf("%+v", rep))
 		}
 		select {
@@ -107,10 +109,18 @@ func (c *listCache) get(ctx context.Context, id int64) (*store.List, error) {
 // time, oldest first.
 func (p *Policy) events(ctx context.Context, now time.Time, lists *listCache, rep *Report) error {
 	cutoff := now.Add(-p.opts.Window)
+	var first int64
 	for {
 		batch, err := p.st.UnprocessedBounces(ctx, p.opts.BatchSize)
 		if err != nil {
 			return fmt.Errorf("bounce policy: %w", err)
+		}
+		if len(batch) > 0 && batch[0].ID == first {
+			// Every path marks its event; a repeat would loop forever.
+			return fmt.Errorf("bounce policy: event %d stays unprocessed", first)
+		}
+		if len(batch) > 0 {
+			first = batch[0].ID
 		}
 		ready := batch
 		for i, e := range batch {

@@ -172,12 +172,12 @@ func TestTripCount(t *testing.T) {
 
 func TestPolicyClass(t *testing.T) {
 	for detail, want := range map[string]string{
-		"554 5.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org":            classBlocklist,
+		"554 5.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org":          classBlocklist,
 		"550 5.7.1 Our system has detected that this message is likely unsolicited": classPolicy,
-		"550 5.7.26 Unauthenticated email is not accepted due to DMARC policy":       classDMARC,
-		"550 5.7.23 SPF validation failed":                                            classAuth,
-		"554 5.7.1 Message rejected as spam":                                          classSpam,
-		"550 5.7.1 IP 192.0.2.1 has a poor reputation":                                classBlocklist,
+		"550 5.7.26 Unauthenticated email is not accepted due to DMARC policy":      classDMARC,
+		"550 5.7.23 SPF validation failed":                                          classAuth,
+		"554 5.7.1 Message rejected as spam":                                        classSpam,
+		"550 5.7.1 IP 192.0.2.1 has a poor reputation":                              classBlocklist,
 	} {
 		if got := policyClass(detail); got != want {
 			t.Errorf("policyClass(%q) = %s, want %s", detail, got, want)

@@ -129,7 +129,10 @@ func (a *app) initCmd() *cobra.Command {
 			defer st.Close()
 			a.printf("data directory %s ready\n", cfg.DataDir)
 			if demo {
-				return a.createDemo(st)
+				if err := a.createDemo(st); err != nil {
+					return err
+				}
+				return a.mtaChanged(cfg, st, "created the demo list")
 			}
 			return nil
 		},

@@ -14,11 +14,15 @@
 //     Precedence bulk/junk/list, a List-Id, the X-Autoreply family, or
 //     from mailer-daemon/postmaster/-request/-bounces/-owner addresses.
 //     An out-of-office reply to a confirmation must not confirm it.
-//   - Every reply is charged to the sender's daily auto-response quota and
-//     the list's and site's hourly quotas (membership.ChargeReply); over
-//     quota no reply goes out. A command whose result already went to the
-//     sender by mail (the confirmation itself, the welcome message) needs
-//     no reply on the -join, -leave and -confirm addresses.
+//   - No reply goes to a banned address or one whose delivery is
+//     disabled by bounces. Every reply is charged to the sender's daily
+//     auto-response quota and the list's and site's hourly quotas
+//     (membership.ChargeReply); over quota no reply goes out.
+//   - A command whose result already went to the sender by mail (the
+//     confirmation itself, the welcome message) needs no reply on the
+//     -join, -leave and -confirm addresses. Mail to -request (or -confirm
+//     without a token) without one known command, spam mostly, gets no
+//     reply at all: no backscatter.
 //   - Replies echo each command line cleaned and cut to MaxLineBytes, and
 //     are marked "Auto-Submitted: auto-replied".
 //   - One claim ends with one Forward of every mail the message caused,

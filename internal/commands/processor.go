@@ -96,7 +96,7 @@ func (p *Processor) Process(ctx context.Context, c *spool.Claim) error {
 		log.Info("command message without a sender address, dropped")
 		return c.Done(ctx)
 	}
-	cmds, err := commandsFor(env, msg)
+	cmds, parsed, err := commandsFor(env, msg)
 	if err != nil {
 		return status.Permanent(err)
 	}
@@ -110,8 +110,11 @@ func (p *Processor) Process(ctx context.Context, c *spool.Claim) error {
 	}
 	req.unhandled = cmds.Unprocessed
 	items := req.mail
-	if env.Alias == string(address.Request) || !req.answered {
-		ok, err := p.svc.ChargeReply(ctx, l, req.sender)
+	if wantsReply(parsed, cmds, req.answered) {
+		ok, err := p.svc.Mailable(ctx, l, req.sender)
+		if err == nil && ok {
+			ok, err = p.svc.ChargeReply(ctx, l, req.sender)
+		}
 		if err != nil {
 			return status.Temporary(err)
 		}
@@ -141,6 +144,23 @@ func (p *Processor) newRequest(l *store.List, msg *mime.Message, envSender strin
 	return req
 }
 
+// wantsReply reports whether a command message gets a results reply:
+// commands read from a message (-request, or -confirm without a token)
+// when at least one was a known command, so spam with a forged From gets
+// no backscatter; the single implied command of -join, -leave and
+// -confirm+TOKEN unless its result already went to the sender by mail.
+func wantsReply(parsed bool, cmds Parsed, answered bool) bool {
+	if !parsed {
+		return !answered
+	}
+	for _, c := range cmds.Commands {
+		if c.Name != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // messageID returns id if it looks like a Message-ID, for In-Reply-To.
 func messageID(id string) string {
 	id = strings.TrimSpace(id)
@@ -150,22 +170,23 @@ func messageID(id string) string {
 	return id
 }
 
-// commandsFor returns the commands a message to env's alias carries.
-func commandsFor(env spool.Envelope, msg *mime.Message) (Parsed, error) {
+// commandsFor returns the commands a message to env's alias carries;
+// parsed is false for the one command an alias implies.
+func commandsFor(env spool.Envelope, msg *mime.Message) (cmds Parsed, parsed bool, err error) {
 	switch address.Alias(env.Alias) {
 	case address.Join:
-		return Parsed{Commands: []Command{{Name: Join, Line: "join"}}}, nil
+		return Parsed{Commands: []Command{{Name: Join, Line: "join"}}}, false, nil
 	case address.Leave:
-		return Parsed{Commands: []Command{{Name: Leave, Line: "leave"}}}, nil
+		return Parsed{Commands: []Command{{Name: Leave, Line: "leave"}}}, false, nil
 	case address.Confirm:
 		if env.Extension != "" {
-			return Parsed{Commands: []Command{{Name: Confirm, Args: []string{env.Extension}, Line: "confirm"}}}, nil
+			return Parsed{Commands: []Command{{Name: Confirm, Args: []string{env.Extension}, Line: "confirm"}}}, false, nil
 		}
 	case address.Request:
 	default:
-		return Parsed{}, fmt.Errorf("command runner: unexpected alias %q", env.Alias)
+		return Parsed{}, false, fmt.Errorf("command runner: unexpected alias %q", env.Alias)
 	}
-	return Parse(mime.DecodeWords(msg.Header.Get("Subject")), mime.TextBody(msg)), nil
+	return Parse(mime.DecodeWords(msg.Header.Get("Subject")), mime.TextBody(msg)), true, nil
 }
 
 // mailerLocals are local parts (or their prefixes and suffixes) of

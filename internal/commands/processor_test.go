@@ -224,3 +224,12 @@ func TestAliasesAnswerOnce(t *testing.T) {
 		t.Fatalf("-leave of a non-member: %+v", got)
 	}
 }
+
+func TestNoBackscatter(t *testing.T) {
+	r := newRig(t, membership.Options{}, nil)
+	r.send("request", "", "victim@example.net", message("victim@example.net", "Cheap watches",
+		"Best prices on watches\nVisit our shop\n"))
+	if got := r.drain(); len(got) != 0 {
+		t.Errorf("spam to -request was answered: %+v", got)
+	}
+}

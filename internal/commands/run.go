@@ -175,10 +175,6 @@ Or send any message to %s to join, to %s to leave.`,
 func (p *Processor) reply(req *request) spool.Item {
 	var b strings.Builder
 	b.WriteString("The results of your email commands are below.\n")
-	if len(req.results) == 0 {
-		fmt.Fprintf(&b, "\nNo commands were found in the message. Send \"help\" to %s for the list of commands.\n",
-			req.list.SubAddress("request"))
-	}
 	for _, r := range req.results {
 		fmt.Fprintf(&b, "\n> %s\n%s\n", r.line, indent(r.text))
 	}

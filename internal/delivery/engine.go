@@ -60,7 +60,10 @@ func (e *engine) close() {
 type worker struct {
 	e    *engine
 	conn *smtpclient.Conn
-	seq  uint64 // journal record of the last finished transaction
+	// jerr is set when a finished transaction's journal record could not
+	// be written: no further body may go out on this connection (see
+	// send), so a crash resends at most that one transaction.
+	jerr error
 }
 
 func (e *engine) worker(int) {
@@ -118,7 +121,7 @@ func (w *worker) send(t *txn) {
 			e.finishFailed(t, err)
 			return
 		}
-		w.conn = c
+		w.conn, w.jerr = c, nil
 	}
 	tx, err := t.job.build(t, w.conn)
 	if err != nil {
@@ -126,8 +129,15 @@ func (w *worker) send(t *txn) {
 		e.finishFailed(t, err)
 		return
 	}
-	tx.Done = func(tx *smtpclient.Tx) { w.seq = max(w.seq, e.finished(t, tx)) }
-	tx.BeforeBody = func() error { return e.jrn.wait(w.seq) }
+	// Done runs when the final reply is read, which smtpclient does before
+	// it writes the next body on this connection: the record is written
+	// (not yet synced) before any later transaction can be delivered.
+	tx.Done = func(tx *smtpclient.Tx) {
+		if err := e.finished(t, tx); err != nil {
+			w.jerr = err
+		}
+	}
+	tx.BeforeBody = func() error { return w.jerr }
 	e.stats.Transactions.Add(1)
 	if err := w.conn.Send(tx); err != nil {
 		w.drop(err)
@@ -198,29 +208,33 @@ func (e *engine) finishFailed(t *txn, err error) {
 }
 
 // finished files a transaction's results, journals the accepted
-// recipients and logs the transaction; it returns the journal record.
-func (e *engine) finished(t *txn, tx *smtpclient.Tx) uint64 {
+// recipients and logs the transaction (at debug level; at warn when
+// recipients were refused). It returns the journal's write error.
+func (e *engine) finished(t *txn, tx *smtpclient.Tx) error {
 	j := t.job
 	ok := j.record(t.rcpts, tx)
-	seq := j.prog.add(ok)
-	e.stats.Delivered.Add(int64(len(ok)))
-	reply := tx.Final.String()
-	switch {
-	case tx.Err != nil:
-		reply = tx.Err.Error()
-	case tx.Data.Code != 354:
-		reply = tx.Data.String()
+	err := j.prog.add(ok)
+	if err != nil {
+		e.log.Error("journal delivery progress", "id", j.id, "list", j.env.List, "err", err)
 	}
-	lvl := slog.LevelInfo
+	e.stats.Delivered.Add(int64(len(ok)))
+	lvl := slog.LevelDebug
 	if len(ok) < len(t.rcpts) {
 		lvl = slog.LevelWarn
 	}
 	if e.log.Enabled(context.Background(), lvl) {
+		reply := tx.Final.String()
+		switch {
+		case tx.Err != nil:
+			reply = tx.Err.Error()
+		case tx.Data.Code != 354:
+			reply = tx.Data.String()
+		}
 		e.log.Log(context.Background(), lvl, "transaction", "id", j.id, "list", j.env.List+"@"+j.env.Domain,
 			"to_domain", t.domain.name, "mode", j.mode.String(), "recipients", len(t.rcpts), "accepted", len(ok), "reply", reply)
 	}
 	e.sched.release(t)
-	return seq
+	return err
 }
 
 // build shapes the transaction for t on connection c.

@@ -106,7 +106,7 @@ func (j *job) taken() {
 // record files a finished transaction's results; it returns the accepted
 // addresses.
 func (j *job) record(rs []*rcpt, tx *smtpclient.Tx) []string {
-	var ok []string
+	ok := make([]string, 0, len(rs))
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for i, r := range rs {

@@ -57,6 +57,9 @@ func (d *Deliverer) prepare(ctx context.Context, c *spool.Claim) (*job, []*rcpt,
 // applies if the runner ever re-queues the entry under a new id.
 func (d *Deliverer) openProgress(ctx context.Context, c *spool.Claim, j *job, expand bool) error {
 	key := c.Envelope.Meta[metaProgress]
+	if key != "" && !safeKey(key) {
+		return status.Permanent(fmt.Errorf("progress key %.40q is not a plain file name", key))
+	}
 	if key == "" {
 		key = c.ID
 		if expand && d.opts.ProgressDir != "" {
@@ -82,6 +85,19 @@ func (d *Deliverer) openProgress(ctx context.Context, c *spool.Claim, j *job, ex
 		j.log.Info("resuming delivery", "already_accepted", n)
 	}
 	return nil
+}
+
+// safeKey reports whether a journal key is a plain file name.
+func safeKey(k string) bool {
+	if k == "" || k[0] == '.' || len(k) > 100 {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // chooseMode applies the list's personalize, verp_delivery_interval and
@@ -142,11 +158,12 @@ func (d *Deliverer) recipients(ctx context.Context, j *job, expand bool) ([]*rcp
 	return out, nil
 }
 
-// members streams the list's members from the store and keeps those who
-// get the post: delivery enabled, regular (not digest) mode, not the
-// poster if they opted out of their own posts (receive_own_postings), not
-// named in the post's To or Cc if they opted out of list copies then
-// (receive_list_copy).
+// members streams the list's members from the store (the slim
+// store.Recipients walk) and keeps those who get the post: delivery
+// enabled, regular (not digest) mode, not the poster if they opted out of
+// their own posts (receive_own_postings), not named in the post's To or
+// Cc if they opted out of list copies then (receive_list_copy), not
+// journaled as accepted by an earlier attempt.
 func (d *Deliverer) members(ctx context.Context, j *job) ([]*rcpt, error) {
 	poster := j.env.Meta[metaPoster]
 	explicit := map[string]bool{}
@@ -157,9 +174,8 @@ func (d *Deliverer) members(ctx context.Context, j *job) ([]*rcpt, error) {
 	}
 	personal := j.mode == modePersonal
 	var out []*rcpt
-	err := d.opts.Store.EachMember(ctx, j.list.ID, store.RoleMember, func(m *store.Member) error {
+	err := d.opts.Store.EachRecipient(ctx, j.list.ID, personal, func(m *store.Recipient) error {
 		switch {
-		case m.DeliveryStatus != store.DeliveryEnabled || m.DeliveryMode != store.ModeRegular:
 		case m.Email == poster && !m.ReceiveOwnPostings:
 		case !m.ReceiveListCopy && explicit[m.Email]:
 		case j.prog.done[m.Email]:

@@ -14,53 +14,70 @@ import (
 	"time"
 )
 
+// defaultProgressSync is how often the journal is fsynced while entries
+// are being delivered (Options.ProgressSync).
+const defaultProgressSync = 50 * time.Millisecond
+
 // journal records, per out entry, the recipients the MTA accepted, so a
 // delivery interrupted by a crash resumes without sending them again.
 //
 // Each entry being delivered has a file <dir>/<entry id>: one accepted
-// address per line, appended as transactions complete. One goroutine
-// writes and fsyncs every dirty file in rounds (group commit) and
-// advances the synced sequence number; a connection waits for the record
-// of its previous transaction to be synced before it sends the next body
-// (Tx.BeforeBody), so after a crash at most the transaction in flight on
-// each connection is delivered again. A torn last line (no newline) is
-// ignored on load: those recipients are sent again, never lost.
+// address per line. A connection worker appends a transaction's accepted
+// recipients with one write(2) as soon as it has read the transaction's
+// final reply, and before it sends the next body on that connection
+// (smtpclient reads the final reply of transaction N before it writes the
+// body of N+1). A written record survives a crash of the process (it is
+// in the page cache), so after a SIGKILL at most the transaction in
+// flight on each connection is sent again.
+//
+// One goroutine fsyncs the files written to since its last round (and
+// the directory, when files were created) every interval: group commit
+// over all connections and entries, never on a connection's path. After
+// a power loss or kernel crash, the records of the last interval may be
+// gone too: those recipients get the post again (see the package doc for
+// the bound); none is ever lost, because a record is only ever written
+// after the MTA accepted its recipients and the entry itself leaves the
+// spool only once every recipient is settled.
+//
+// A torn last line (no newline) is ignored on load: those recipients are
+// sent again, never lost.
 //
 // The spool's Claim.Update could carry the same progress, but it rewrites
 // the whole entry (message included) on every call; an append-only
-// journal costs a few bytes and one shared fsync per round.
+// journal costs a few bytes per transaction.
 type journal struct {
-	dir string
-	log *slog.Logger
+	dir      string
+	log      *slog.Logger
+	interval time.Duration
 
-	mu     sync.Mutex
-	cond   *sync.Cond
-	dirty  []*progress
-	seq    uint64 // last sequence number handed out
-	synced uint64 // every record up to this one is durable
-	err    error  // the last sync failure, reported to waiters
-	kick   chan struct{}
-	stop   chan struct{}
-	done   chan struct{}
+	mu      sync.Mutex
+	dirty   []*progress // written since the last round
+	created bool        // a file was created since the last round
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 // progress is the journal of one entry.
 type progress struct {
-	j       *journal
-	path    string
-	fmu     sync.Mutex // guards f; held across the syncer's I/O and by remove
-	f       *os.File
-	buf     []byte
-	created bool // the file's directory entry still needs a sync
-	closed  bool
-	done    map[string]bool // loaded at open: already accepted
+	j    *journal
+	path string
+	done map[string]bool // loaded at open: already accepted
+
+	mu     sync.Mutex // guards buf, closed, and f's creation; held across a write
+	buf    []byte
+	closed bool
+	dirty  bool // in j.dirty; guarded by j.mu
+
+	fmu sync.Mutex // guards f against close while the syncer syncs it
+	f   *os.File
 }
 
-// newJournal starts the journal in dir; dir "" disables it (nothing is
-// recorded and waits return at once).
-func newJournal(dir string, log *slog.Logger) (*journal, error) {
-	j := &journal{dir: dir, log: log, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	j.cond = sync.NewCond(&j.mu)
+// newJournal starts the journal in dir, fsynced every interval; dir ""
+// disables it (nothing is recorded).
+func newJournal(dir string, interval time.Duration, log *slog.Logger) (*journal, error) {
+	j := &journal{dir: dir, log: log, interval: interval,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	if dir == "" {
 		close(j.done)
 		return j, nil
@@ -112,52 +129,50 @@ func (j *journal) open(id string) (*progress, error) {
 	return p, nil
 }
 
-// add appends accepted addresses and returns the sequence number to wait
-// for.
-func (p *progress) add(addrs []string) uint64 {
+// add records accepted addresses with one write (no sync: see journal).
+// An error means the record may be missing; the caller must not send
+// another body on the connection that carried them before it reconnects.
+func (p *progress) add(addrs []string) error {
 	j := p.j
 	if j.dir == "" || len(addrs) == 0 {
-		return 0
+		return nil
 	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.closed {
-		return 0
+		return nil
 	}
-	if len(p.buf) == 0 {
-		j.dirty = append(j.dirty, p)
+	if p.f == nil {
+		f, err := os.OpenFile(p.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+		if err != nil {
+			return fmt.Errorf("open delivery progress: %w", err)
+		}
+		p.fmu.Lock()
+		p.f = f
+		p.fmu.Unlock()
+		j.mu.Lock()
+		j.created = true
+		j.mu.Unlock()
 	}
+	p.buf = p.buf[:0]
 	for _, a := range addrs {
 		p.buf = append(p.buf, a...)
 		p.buf = append(p.buf, '\n')
 	}
-	j.seq++
+	if _, err := p.f.Write(p.buf); err != nil {
+		return fmt.Errorf("write delivery progress: %w", err)
+	}
+	j.mu.Lock()
+	if !p.dirty {
+		p.dirty = true
+		j.dirty = append(j.dirty, p)
+	}
+	j.mu.Unlock()
 	select {
 	case j.kick <- struct{}{}:
 	default:
 	}
-	return j.seq
-}
-
-// wait blocks until record seq is durable.
-func (j *journal) wait(seq uint64) error {
-	if j.dir == "" || seq == 0 {
-		return nil
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for j.synced < seq && j.err == nil {
-		j.cond.Wait()
-	}
-	return j.err
-}
-
-// flush makes everything added so far durable.
-func (j *journal) flush() error {
-	j.mu.Lock()
-	seq := j.seq
-	j.mu.Unlock()
-	return j.wait(seq)
+	return nil
 }
 
 // remove deletes the entry's journal once the entry is finished.
@@ -166,10 +181,9 @@ func (p *progress) remove() {
 	if j.dir == "" {
 		return
 	}
-	j.mu.Lock()
+	p.mu.Lock()
 	p.closed = true
-	p.buf = nil
-	j.mu.Unlock()
+	p.mu.Unlock()
 	p.fmu.Lock()
 	if p.f != nil {
 		if err := p.f.Close(); err != nil {
@@ -183,88 +197,64 @@ func (p *progress) remove() {
 	}
 }
 
-// syncer writes and syncs dirty files in rounds until stop.
+// syncer fsyncs what was written, at most once per interval, until stop.
 func (j *journal) syncer() {
 	defer close(j.done)
+	last := time.Time{}
+	t := time.NewTimer(0)
+	<-t.C
 	for {
 		select {
 		case <-j.kick:
 		case <-j.stop:
 			j.round()
-			j.mu.Lock()
-			j.err = errors.New("delivery progress journal closed")
-			j.cond.Broadcast()
-			j.mu.Unlock()
 			return
 		}
+		if wait := j.interval - time.Since(last); wait > 0 {
+			t.Reset(wait)
+			select {
+			case <-t.C:
+			case <-j.stop:
+				t.Stop()
+				j.round()
+				return
+			}
+		}
+		last = time.Now()
 		j.round()
 	}
 }
 
-type pendingWrite struct {
-	p   *progress
-	buf []byte
-}
-
+// round fsyncs the files written since the last round, and the directory
+// when files were created. A failure is logged: it weakens only the
+// power-loss bound (records still reach the page cache), so delivery
+// goes on.
 func (j *journal) round() {
 	j.mu.Lock()
-	target := j.seq
-	batch := make([]pendingWrite, 0, len(j.dirty))
-	for _, p := range j.dirty {
-		if !p.closed && len(p.buf) > 0 {
-			batch = append(batch, pendingWrite{p, p.buf})
-			p.buf = nil
-		}
+	batch := j.dirty
+	j.dirty = nil
+	created := j.created
+	j.created = false
+	for _, p := range batch {
+		p.dirty = false
 	}
-	j.dirty = j.dirty[:0]
 	j.mu.Unlock()
 	var errs []error
-	dirSync := false
-	for _, w := range batch {
-		created, err := w.p.write(w.buf)
-		dirSync = dirSync || created
-		errs = append(errs, err)
+	for _, p := range batch {
+		p.fmu.Lock()
+		if p.f != nil {
+			if err := p.f.Sync(); err != nil {
+				errs = append(errs, fmt.Errorf("sync delivery progress %s: %w", p.path, err))
+			}
+		}
+		p.fmu.Unlock()
 	}
-	if dirSync {
+	if created {
 		errs = append(errs, syncDir(j.dir))
 	}
-	err := errors.Join(errs...)
-	j.mu.Lock()
-	if err != nil {
+	if err := errors.Join(errs...); err != nil {
 		j.log.Error("delivery progress sync failed", "err", err)
-		j.err = err
-	} else {
-		j.err = nil
-		j.synced = max(j.synced, target)
 	}
-	j.cond.Broadcast()
-	j.mu.Unlock()
-}
-
-// write appends and syncs buf; created reports a new file.
-func (p *progress) write(buf []byte) (created bool, err error) {
-	p.fmu.Lock()
-	defer p.fmu.Unlock()
-	p.j.mu.Lock()
-	closed := p.closed
-	p.j.mu.Unlock()
-	if closed {
-		return false, nil
-	}
-	if p.f == nil {
-		p.f, err = os.OpenFile(p.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-		if err != nil {
-			return false, fmt.Errorf("open delivery progress: %w", err)
-		}
-		created = true
-	}
-	if _, err := p.f.Write(buf); err != nil {
-		return created, fmt.Errorf("write delivery progress: %w", err)
-	}
-	if err := p.f.Sync(); err != nil {
-		return created, fmt.Errorf("sync delivery progress: %w", err)
-	}
-	return created, nil
 }
 
 func syncDir(dir string) error {

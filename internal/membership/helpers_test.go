@@ -5,7 +5,6 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,33 +14,14 @@ import (
 	"herald/internal/store/sqlite"
 )
 
-// bans stands in for store.Bans until the store has it: exact addresses.
-type bans struct {
-	mu sync.Mutex
-	m  map[string]bool
-}
-
-func (b *bans) IsBanned(_ context.Context, _ int64, email string) (bool, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.m[email], nil
-}
-
-func (b *bans) ban(email string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.m[email] = true
-}
-
 // env is a service on a real SQLite store with a settable clock.
 type env struct {
-	t    *testing.T
-	ctx  context.Context
-	st   store.Store
-	svc  *Service
-	bans *bans
-	now  time.Time
-	l    *store.List
+	t   *testing.T
+	ctx context.Context
+	st  store.Store
+	svc *Service
+	now time.Time
+	l   *store.List
 }
 
 func newEnv(t *testing.T, opts Options, edit func(s *store.Settings)) *env {
@@ -51,9 +31,7 @@ func newEnv(t *testing.T, opts Options, edit func(s *store.Settings)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, ctx: t.Context(), st: st, bans: &bans{m: map[string]bool{}},
-		now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	opts.Bans = e.bans
+	e := &env{t: t, ctx: t.Context(), st: st, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	opts.Now = func() time.Time { return e.now }
 	if opts.BaseURL == "" {
 		opts.BaseURL = "https://lists.example.org"
@@ -82,6 +60,18 @@ func (e *env) list(name string, edit func(s *store.Settings)) *store.List {
 		e.t.Fatal(err)
 	}
 	return l
+}
+
+// ban bans pattern on l (nil: globally) in the store.
+func (e *env) ban(l *store.List, pattern string) {
+	e.t.Helper()
+	b := &store.Ban{Pattern: pattern}
+	if l != nil {
+		b.ListID = l.ID
+	}
+	if err := e.st.AddBan(e.ctx, b); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func (e *env) isMember(l *store.List, email string) bool {

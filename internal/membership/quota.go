@@ -34,6 +34,14 @@ func (s *Service) chargeConfirm(ctx context.Context, l *store.List) (bool, error
 	return ok, nil
 }
 
+// Mailable reports whether herald may send email mail for list l at all:
+// not when it is banned (on l or globally) or has delivery disabled by
+// bounces.
+func (s *Service) Mailable(ctx context.Context, l *store.List, email string) (bool, error) {
+	refused, err := s.refusal(ctx, l, email)
+	return err == nil && refused == "", err
+}
+
 // ChargeReply takes one command reply to email from the list's and the
 // site's hourly quotas and from email's daily auto-response quota
 // (Mailman's max_autoresponses_per_day), reporting false when one is

@@ -18,11 +18,7 @@ type Store interface {
 	store.Requests
 	store.MemberLookup
 	store.Quotas
-}
-
-// BanChecker says whether an address is banned from a list (store.Bans
-// has this method; a store without bans can be wrapped).
-type BanChecker interface {
+	// IsBanned is store.Bans': list and global bans, exact and regexp.
 	IsBanned(ctx context.Context, listID int64, email string) (bool, error)
 }
 
@@ -86,9 +82,6 @@ type Options struct {
 	// BaseURL is the public web address ("" for none): mails then carry
 	// no links.
 	BaseURL string
-	// Bans is consulted on every path that subscribes. Default: the store
-	// itself when it implements BanChecker, else no bans.
-	Bans BanChecker
 	// Logger. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -117,21 +110,8 @@ func New(st Store, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	log := opts.Logger.With("component", "membership")
-	if opts.Bans == nil {
-		if b, ok := st.(BanChecker); ok {
-			opts.Bans = b
-		} else {
-			log.Warn("the store has no bans yet: ban checks are off")
-			opts.Bans = noBans{}
-		}
-	}
-	return &Service{st: st, opts: opts, log: log}
+	return &Service{st: st, opts: opts, log: opts.Logger.With("component", "membership")}
 }
-
-type noBans struct{}
-
-func (noBans) IsBanned(context.Context, int64, string) (bool, error) { return false, nil }
 
 // BaseURL returns the public web address the service puts in mails.
 func (s *Service) BaseURL() string { return s.opts.BaseURL }
@@ -140,7 +120,7 @@ func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 
 // refusal reports why no mail may go to email for list l, or "".
 func (s *Service) refusal(ctx context.Context, l *store.List, email string) (Status, error) {
-	banned, err := s.opts.Bans.IsBanned(ctx, l.ID, email)
+	banned, err := s.st.IsBanned(ctx, l.ID, email)
 	if err != nil {
 		return "", fmt.Errorf("ban check of %s on %s: %w", email, l.Address(), err)
 	}

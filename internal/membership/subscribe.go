@@ -117,7 +117,7 @@ func (s *Service) subscribe(ctx context.Context, l *store.List, email string, su
 // cost two queries per address.
 func (s *Service) addDirect(ctx context.Context, l *store.List, r *store.Request) (Outcome, error) {
 	o := Outcome{List: l, Email: r.Email, Kind: store.RequestSubscribe}
-	banned, err := s.opts.Bans.IsBanned(ctx, l.ID, r.Email)
+	banned, err := s.st.IsBanned(ctx, l.ID, r.Email)
 	if err != nil {
 		return o, fmt.Errorf("ban check of %s on %s: %w", r.Email, l.Address(), err)
 	}

@@ -76,6 +76,7 @@ var (
 )
 
 func TestWorkflowTransitions(t *testing.T) {
+	t.Parallel()
 	email := Subscription{Email: bob, Source: SourceEmail}
 	admin := Subscription{Email: bob, Source: SourceAdmin, PreVerified: true, PreConfirmed: true, PreApproved: true}
 	cases := []struct {
@@ -144,6 +145,7 @@ func TestWorkflowTransitions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, Options{}, func(s *store.Settings) {
 				s.SubscriptionPolicy, s.UnsubscriptionPolicy = tc.policy, tc.unsub
 			})
@@ -163,6 +165,7 @@ func TestWorkflowTransitions(t *testing.T) {
 }
 
 func TestConfirmationMail(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{}, nil)
 	o, err := e.svc.Subscribe(e.ctx, e.l, Subscription{Email: "Bob <BOB@Example.NET>", DisplayName: "Buy pills at evil.example",
 		Source: SourceEmail})
@@ -204,6 +207,7 @@ func TestConfirmationMail(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{}, nil)
 	other := e.list("other", nil)
 	subscribe := func(l *store.List, email string) string {
@@ -284,8 +288,10 @@ func TestTokens(t *testing.T) {
 }
 
 func TestRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{}, func(s *store.Settings) { s.DigestsEnabled = false })
-	e.bans.ban("spam@example.net")
+	e.ban(e.l, "spam@example.net")
+	e.ban(nil, `^.*@spam\.example$`)
 	o, err := e.svc.Subscribe(e.ctx, e.l, Subscription{Email: "spam@example.net", Source: SourceEmail})
 	if err != nil || o.Status != Banned || len(o.Mail) != 0 {
 		t.Errorf("banned: %v %v %d mails", o.Status, err, len(o.Mail))
@@ -298,6 +304,10 @@ func TestRefusals(t *testing.T) {
 	if o.Status != Banned {
 		t.Errorf("banned, invitation: %v", o.Status)
 	}
+	o, _ = e.svc.Subscribe(e.ctx, e.l, Subscription{Email: "Anyone@SPAM.example", Source: SourceWeb})
+	if o.Status != Banned || len(o.Mail) != 0 {
+		t.Errorf("global regexp ban: %v", o.Status)
+	}
 	o, _ = e.svc.Subscribe(e.ctx, e.l, Subscription{Email: "d@example.net", DeliveryMode: store.ModeMIMEDigest, Source: SourceEmail})
 	if o.Status != DigestsDisabled {
 		t.Errorf("digest on a list without digests: %v", o.Status)
@@ -306,7 +316,7 @@ func TestRefusals(t *testing.T) {
 	// Banned between request and confirmation.
 	o, _ = e.svc.Subscribe(e.ctx, e.l, Subscription{Email: "late@example.net", Source: SourceEmail})
 	tok := tokenOf(t, o.Mail)
-	e.bans.ban("late@example.net")
+	e.ban(e.l, "late@example.net")
 	if o, _ = e.svc.Confirm(e.ctx, e.l, tok); o.Status != Banned || e.isMember(e.l, "late@example.net") {
 		t.Errorf("confirm after a ban: %v", o.Status)
 	}
@@ -329,6 +339,7 @@ func TestRefusals(t *testing.T) {
 }
 
 func TestQuotas(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{SiteConfirmationsPerHour: 8, AutoresponsesPerDay: 2}, func(s *store.Settings) {
 		s.MaxConfirmationsPerHour = 5
 	})
@@ -376,6 +387,7 @@ func TestQuotas(t *testing.T) {
 }
 
 func TestOneClick(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{}, nil)
 	m := store.DefaultMember(e.l.ID, bob, store.RoleMember)
 	if err := e.st.AddMember(e.ctx, &m); err != nil {
@@ -401,6 +413,7 @@ func TestOneClick(t *testing.T) {
 }
 
 func TestRoster(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{}, nil)
 	for _, a := range []string{"a@example.net", "hidden@example.net"} {
 		m := store.DefaultMember(e.l.ID, a, store.RoleMember)

@@ -23,10 +23,9 @@ type Roster interface {
 // Ledger is what handlers may write to the store: the list's post number
 // and the per-address bookkeeping.
 type Ledger interface {
-	// NextPostID increments and returns the list's post number.
-	NextPostID(ctx context.Context, listID int64, at time.Time) (int64, error)
-	// RecordPost counts an accepted post from email.
-	RecordPost(ctx context.Context, listID int64, email string, at time.Time) (int64, error)
+	// NumberPost gives a post the list's next number and counts it for
+	// email (unless empty), in one transaction (store.Posting).
+	NumberPost(ctx context.Context, listID int64, email string, at time.Time) (int64, error)
 	// AllowAutoresponse rate-limits automatic answers (store.Posting).
 	AllowAutoresponse(ctx context.Context, listID int64, email, kind string, at time.Time, perDay int, grace time.Duration) (bool, error)
 }
@@ -80,6 +79,37 @@ type Message struct {
 	OutMeta map[string]string
 	// Meta carries per-message facts between rules and handlers.
 	Meta map[string]string
+
+	roles map[string][]store.Member // Roles' memo
+}
+
+// Roles returns every role email has on the list, asking the roster once
+// per message and address (several rules and handlers ask about the
+// poster).
+func (m *Message) Roles(ctx context.Context, email string) ([]store.Member, error) {
+	if ms, ok := m.roles[email]; ok {
+		return ms, nil
+	}
+	ms, err := m.Roster.MemberRoles(ctx, m.List.ID, email)
+	if err != nil {
+		return nil, err
+	}
+	if m.roles == nil {
+		m.roles = map[string][]store.Member{}
+	}
+	m.roles[email] = ms
+	return ms, nil
+}
+
+// IsMember reports whether email is a member (role member) of the list.
+func (m *Message) IsMember(ctx context.Context, email string) (bool, error) {
+	ms, err := m.Roles(ctx, email)
+	for _, x := range ms {
+		if x.Role == store.RoleMember {
+			return true, err
+		}
+	}
+	return false, err
 }
 
 // Meta keys rules and handlers share.

@@ -27,7 +27,7 @@ import (
 
 // env is a post runner on a real spool and SQLite store, with a DNS stub.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	sp   *spool.Spool
 	st   store.Store
 	list *store.List
@@ -40,7 +40,7 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 
 // newEnv creates dev@lists.example.org with members alice, bob and carol
 // and owner owner@example.com.
-func newEnv(t *testing.T, tweak func(*store.Settings)) *env {
+func newEnv(t testing.TB, tweak func(*store.Settings)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := t.Context()
@@ -79,7 +79,7 @@ func newEnv(t *testing.T, tweak func(*store.Settings)) *env {
 	return &env{t: t, sp: sp, st: st, list: l, dns: stub, run: r, ctx: ctx}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

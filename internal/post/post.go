@@ -2,8 +2,10 @@
 // queue, runs the posting chain (package pipeline with its rules), and acts
 // on the decision — discard, reject with a notice, hold for moderators, or
 // accept: run the handlers and forward the rewritten post to the out queue,
-// split into entries of at most Options.Chunk recipients, together with
-// the notices the handlers wrote. A handler may still end the post
+// split into entries of at most Options.Chunk recipients (or as one entry
+// without recipients when the handlers left the member walk to delivery,
+// handlers.Recipients.Defer), together with the notices the handlers
+// wrote. A handler may still end the post
 // (pipeline.Stop): discard, reject, hold, forward to the owners, or
 // preserve in the shunt queue.
 //
@@ -29,6 +31,7 @@ import (
 	"herald/internal/mime"
 	"herald/internal/moderation"
 	"herald/internal/pipeline"
+	"herald/internal/pipeline/handlers"
 	"herald/internal/runner"
 	"herald/internal/spool"
 	"herald/internal/status"
@@ -177,18 +180,25 @@ func (p *Processor) accept(ctx context.Context, c *spool.Claim, m *pipeline.Mess
 		meta[k] = v
 	}
 	var items []spool.Item
-	for start := 0; start < len(m.Recipients); start += p.opts.Chunk {
-		end := min(start+p.opts.Chunk, len(m.Recipients))
+	item := func(rcpts []string) {
 		items = append(items, spool.Item{Queue: spool.Out, Message: out, Envelope: spool.Envelope{
 			Domain: m.List.Domain, List: m.List.Name, Alias: "post", Sender: m.List.SubAddress("bounces"),
-			Recipients: m.Recipients[start:end], Arrived: c.Envelope.Arrived, Meta: meta,
+			Recipients: rcpts, Arrived: c.Envelope.Arrived, Meta: meta,
 		}})
+	}
+	expand := meta[handlers.OutMetaRecipients] == handlers.RecipientsMembers
+	if expand {
+		item(nil) // delivery walks the members (handlers.Recipients.Defer)
+	}
+	for start := 0; start < len(m.Recipients); start += p.opts.Chunk {
+		item(m.Recipients[start:min(start+p.opts.Chunk, len(m.Recipients))])
 	}
 	entries := len(items)
 	if err := p.forward(ctx, c, append(items, p.noticeItems(m)...)); err != nil {
 		return err
 	}
-	log.Info("post accepted", "post_id", m.PostID, "recipients", len(m.Recipients), "entries", entries, "notices", len(m.Notices))
+	log.Info("post accepted", "post_id", m.PostID, "recipients", len(m.Recipients), "members_at_delivery", expand,
+		"entries", entries, "notices", len(m.Notices))
 	return nil
 }
 

@@ -20,9 +20,13 @@ const HeldExpiryInterval = time.Hour
 
 // newPostProcessor builds the post runner's processor: the default chain
 // and handlers, DMARC lookups through the configured resolver ([dns]
-// resolver, cached), and List-Unsubscribe under [http] base_url.
+// resolver, cached), and List-Unsubscribe under [http] base_url. Posts go
+// out as one entry that delivery expands to the members as it sends
+// (handlers.Options.ExpandAtDelivery): no member walk in the post runner,
+// no recipient list written to the spool.
 func newPostProcessor(cfg *config.Config, st store.Store, mod *moderation.Service, log *slog.Logger) *post.Processor {
 	resolver := dns.New(dns.Options{Server: cfg.DNS.Resolver})
-	return post.New(st, mod, rules.DefaultChain(), handlers.New(handlers.Options{BaseURL: cfg.HTTP.BaseURL}),
+	hs := handlers.New(handlers.Options{BaseURL: cfg.HTTP.BaseURL, ExpandAtDelivery: true})
+	return post.New(st, mod, rules.DefaultChain(), hs,
 		post.Options{Logger: log, DMARC: dmarc.New(resolver), Chunk: postEntryRecipients})
 }

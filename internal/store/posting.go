@@ -18,6 +18,10 @@ type Posting interface {
 	// RecordPost counts one accepted post from email on the list at at and
 	// returns the new count. ErrNotFound for an unknown list.
 	RecordPost(ctx context.Context, listID int64, email string, at time.Time) (int64, error)
+	// NumberPost is NextPostID and, when email is not empty, RecordPost,
+	// in one transaction (one write per post): it returns the post's
+	// number. ErrNotFound for an unknown list.
+	NumberPost(ctx context.Context, listID int64, email string, at time.Time) (int64, error)
 	// PostCount returns how many posts from email the list accepted so far
 	// (0 when none).
 	PostCount(ctx context.Context, listID int64, email string) (int64, error)

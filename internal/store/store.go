@@ -24,6 +24,7 @@ type Store interface {
 	Bans
 	Posting // the post pipeline (bans.go, posting.go)
 	BounceScores
+	Recipients // delivery (recipients.go)
 	// Close releases the database.
 	Close() error
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/textproto"
 	"strings"
 	"time"
 )
@@ -27,14 +26,17 @@ type Options struct {
 // Conn is one SMTP connection. It is not safe for concurrent use.
 type Conn struct {
 	nc      net.Conn
-	r       *textproto.Reader
+	r       *bufio.Reader
 	w       *bufio.Writer
+	rset0   time.Time // when the read deadline was last set
+	wset0   time.Time // when the write deadline was last set
 	opts    Options
 	ext     map[string]string
 	pipe    bool
-	pending *Tx   // body written, final reply not yet read
-	rset    bool  // the server may still hold a transaction: RSET first
-	broken  error // set once the connection failed; every later call fails
+	q       []slot // scratch: the replies a pipelined batch waits for
+	pending *Tx    // body written, final reply not yet read
+	rset    bool   // the server may still hold a transaction: RSET first
+	broken  error  // set once the connection failed; every later call fails
 }
 
 // Dial connects to addr, reads the greeting and says EHLO (HELO if the
@@ -55,7 +57,7 @@ func Dial(ctx context.Context, network, addr string, opts Options) (*Conn, error
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
 	c := &Conn{nc: nc, opts: opts,
-		r: textproto.NewReader(bufio.NewReaderSize(nc, 32<<10)), w: bufio.NewWriterSize(nc, 64<<10)}
+		r: bufio.NewReaderSize(nc, maxReplyLine+2), w: bufio.NewWriterSize(nc, 64<<10)}
 	if err := c.greet(); err != nil {
 		_ = nc.Close() // the greeting error is the one to report
 		return nil, fmt.Errorf("smtp %s: %w", addr, err)
@@ -85,12 +87,15 @@ func (c *Conn) greet() error {
 	if err := c.flush(); err != nil {
 		return err
 	}
-	code, msg, err := c.readRaw()
+	code, lines, err := c.readLines(false)
 	if err != nil {
 		return fmt.Errorf("EHLO: %w", err)
 	}
+	if code == 421 {
+		return &ReplyError{"EHLO", parseReply(code, strings.Join(lines, "\n"))}
+	}
 	if code == 250 {
-		c.parseExt(msg)
+		c.parseExt(lines)
 		_, noPipe := c.ext["PIPELINING"]
 		c.pipe = noPipe && !c.opts.NoPipelining
 		return nil
@@ -112,9 +117,8 @@ func (c *Conn) greet() error {
 	return nil
 }
 
-func (c *Conn) parseExt(msg string) {
+func (c *Conn) parseExt(lines []string) {
 	c.ext = map[string]string{}
-	lines := strings.Split(msg, "\n")
 	for _, l := range lines[1:] {
 		k, v, _ := strings.Cut(strings.TrimSpace(l), " ")
 		if k != "" {
@@ -160,17 +164,21 @@ func (c *Conn) Quit() error {
 	return errors.Join(err, c.Close())
 }
 
-// cmd writes one command line.
-func (c *Conn) cmd(line string) error {
+// cmd writes one command line made of parts.
+func (c *Conn) cmd(parts ...string) error {
 	if c.broken != nil {
 		return c.broken
 	}
-	if strings.ContainsAny(line, "\r\n") {
-		return fmt.Errorf("smtp: line break in command %.40q", line)
+	for _, p := range parts {
+		if strings.ContainsAny(p, "\r\n") {
+			return fmt.Errorf("smtp: line break in command %.40q", strings.Join(parts, ""))
+		}
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.Timeout)) // errors show on the write
-	if _, err := c.w.WriteString(line); err != nil {
-		return c.breakWith(err)
+	c.writeDeadline() // a full buffer writes before flush
+	for _, p := range parts {
+		if _, err := c.w.WriteString(p); err != nil {
+			return c.breakWith(err)
+		}
 	}
 	if _, err := c.w.WriteString("\r\n"); err != nil {
 		return c.breakWith(err)
@@ -182,34 +190,26 @@ func (c *Conn) flush() error {
 	if c.broken != nil {
 		return c.broken
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.Timeout)) // errors show on the flush
+	c.writeDeadline()
 	if err := c.w.Flush(); err != nil {
 		return c.breakWith(err)
 	}
 	return nil
 }
 
-func (c *Conn) readRaw() (int, string, error) {
-	if c.broken != nil {
-		return 0, "", c.broken
-	}
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.opts.Timeout)) // errors show on the read
-	code, msg, err := c.r.ReadResponse(0)
-	if err != nil {
-		return 0, "", c.breakWith(err)
-	}
-	return code, msg, nil
-}
+// read reads one reply with its text. A 421 reply is returned, and
+// breaks the connection for every later command (the server is closing
+// it).
+func (c *Conn) read() (Reply, error) { return c.readFor(false) }
 
-// read reads one reply. A 421 reply is returned, and breaks the connection
-// for every later command (the server is closing it).
-func (c *Conn) read() (Reply, error) {
-	code, msg, err := c.readRaw()
+// readFor reads one reply; brief skips the text of positive single-line
+// replies (see readReply).
+func (c *Conn) readFor(brief bool) (Reply, error) {
+	r, err := c.readReply(brief)
 	if err != nil {
 		return Reply{}, err
 	}
-	r := parseReply(code, msg)
-	if code == 421 {
+	if r.Code == 421 {
 		c.broken = fmt.Errorf("server closing connection: %s", r)
 		_ = c.nc.Close() // the server is closing it anyway
 	}

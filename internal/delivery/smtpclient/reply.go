@@ -42,7 +42,8 @@ func (r Reply) Temporary() bool {
 	return r.Code == 0 || r.Code/100 == 4 || r.Code == 552
 }
 
-// parseReply turns textproto's code and message into a Reply.
+// parseReply turns a reply's code and text lines (joined by "\n") into a
+// Reply.
 func parseReply(code int, msg string) Reply {
 	lines := strings.Split(msg, "\n")
 	r := Reply{Code: code}

@@ -3,7 +3,6 @@ package smtpclient
 import (
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Tx is one mail transaction: an envelope and a body. The caller fills
@@ -97,30 +96,33 @@ func (c *Conn) Send(t *Tx) error {
 	return err
 }
 
-func (c *Conn) mailLine(t *Tx) string {
-	l := "MAIL FROM:<" + t.From + ">"
+// mail writes MAIL FROM with the transaction's parameters.
+func (c *Conn) mail(t *Tx) error {
 	if t.Params != "" {
-		l += " " + t.Params
+		return c.cmd("MAIL FROM:<", t.From, "> ", t.Params)
 	}
-	return l
+	return c.cmd("MAIL FROM:<", t.From, ">")
 }
 
+// rcpt writes RCPT TO for recipient i.
+func (c *Conn) rcpt(t *Tx, i int) error { return c.cmd("RCPT TO:<", t.Rcpts[i], ">") }
+
 func (c *Conn) sendPipelined(t *Tx) error {
-	q := make([]slot, 0, min(len(t.Rcpts)+3, c.opts.Window+3))
-	put := func(line string, s slot) error {
-		q = append(q, s)
-		return c.cmd(line)
-	}
+	q := c.q[:0]
+	defer func() { c.q = q[:0] }()
 	if c.rset {
-		if err := put("RSET", slot{kind: 'R'}); err != nil {
+		q = append(q, slot{kind: 'R'})
+		if err := c.cmd("RSET"); err != nil {
 			return err
 		}
 	}
-	if err := put(c.mailLine(t), slot{kind: 'M'}); err != nil {
+	q = append(q, slot{kind: 'M'})
+	if err := c.mail(t); err != nil {
 		return err
 	}
-	for i, r := range t.Rcpts {
-		if err := put("RCPT TO:<"+r+">", slot{kind: 'T', i: i}); err != nil {
+	for i := range t.Rcpts {
+		q = append(q, slot{kind: 'T', i: i})
+		if err := c.rcpt(t, i); err != nil {
 			return err
 		}
 		if len(q) >= c.opts.Window && i < len(t.Rcpts)-1 {
@@ -129,7 +131,8 @@ func (c *Conn) sendPipelined(t *Tx) error {
 			}
 		}
 	}
-	if err := put("DATA", slot{kind: 'D'}); err != nil {
+	q = append(q, slot{kind: 'D'})
+	if err := c.cmd("DATA"); err != nil {
 		return err
 	}
 	if err := c.exchange(t, &q); err != nil {
@@ -158,7 +161,7 @@ func (c *Conn) exchange(t *Tx, q *[]slot) error {
 		return err
 	}
 	for _, s := range *q {
-		r, err := c.read()
+		r, err := c.readFor(true) // only refusals' texts are ever read
 		if err != nil {
 			return err
 		}
@@ -199,7 +202,7 @@ func (c *Conn) writeBody(t *Tx) error {
 	if len(t.Body) < 3 || string(t.Body[len(t.Body)-3:]) != ".\r\n" {
 		return errors.New("smtp: body is not in wire form (see Wire)")
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.Timeout)) // errors show on the write
+	c.writeDeadline() // a body larger than the buffer is written at once
 	if _, err := c.w.Write(t.Body); err != nil {
 		return err
 	}
@@ -223,23 +226,23 @@ func (c *Conn) Flush() error {
 }
 
 func (c *Conn) sendLockstep(t *Tx) error {
-	step := func(line string) (Reply, error) {
-		if err := c.cmd(line); err != nil {
-			return Reply{}, err
+	step := func(write error) (Reply, error) {
+		if write != nil {
+			return Reply{}, write
 		}
 		if err := c.flush(); err != nil {
 			return Reply{}, err
 		}
-		return c.read()
+		return c.readFor(true)
 	}
 	var err error
 	if c.rset {
-		if _, err = step("RSET"); err != nil {
+		if _, err = step(c.cmd("RSET")); err != nil {
 			return err
 		}
 		c.rset = false
 	}
-	if t.Mail, err = step(c.mailLine(t)); err != nil {
+	if t.Mail, err = step(c.mail(t)); err != nil {
 		return err
 	}
 	if !t.Mail.Positive() {
@@ -247,8 +250,8 @@ func (c *Conn) sendLockstep(t *Tx) error {
 		return nil
 	}
 	accepted := 0
-	for i, r := range t.Rcpts {
-		if t.Rcpt[i], err = step("RCPT TO:<" + r + ">"); err != nil {
+	for i := range t.Rcpts {
+		if t.Rcpt[i], err = step(c.rcpt(t, i)); err != nil {
 			return err
 		}
 		if t.Rcpt[i].Positive() {
@@ -260,7 +263,7 @@ func (c *Conn) sendLockstep(t *Tx) error {
 		t.finish(nil)
 		return nil
 	}
-	if t.Data, err = step("DATA"); err != nil {
+	if t.Data, err = step(c.cmd("DATA")); err != nil {
 		return err
 	}
 	if t.Data.Code != 354 {

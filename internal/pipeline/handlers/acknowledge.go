@@ -26,7 +26,7 @@ func (Acknowledge) Handle(ctx context.Context, m *pipeline.Message) error {
 	if m.Sender == "" || noAnswer(m.Msg.Header) {
 		return nil
 	}
-	ms, err := m.Roster.MemberRoles(ctx, m.List.ID, m.Sender)
+	ms, err := m.Roles(ctx, m.Sender)
 	if err != nil {
 		return fmt.Errorf("roles of %s: %w", m.Sender, err)
 	}

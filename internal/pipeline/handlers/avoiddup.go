@@ -31,7 +31,10 @@ func (AvoidDuplicates) Handle(ctx context.Context, m *pipeline.Message) error {
 				break
 			}
 			a = strings.ToLower(a)
-			ms, err := m.Roster.MemberRoles(ctx, m.List.ID, a)
+			if isListAddress(m, a) {
+				continue // no member: spare the lookup
+			}
+			ms, err := m.Roles(ctx, a)
 			if err != nil {
 				return fmt.Errorf("roles of %s: %w", a, err)
 			}
@@ -53,4 +56,15 @@ func (AvoidDuplicates) Handle(ctx context.Context, m *pipeline.Message) error {
 	}
 	m.Recipients = kept
 	return nil
+}
+
+// isListAddress reports whether a is the list's address or one of its
+// sub-addresses (LIST-request, LIST-bounces+…).
+func isListAddress(m *pipeline.Message, a string) bool {
+	local, ok := strings.CutSuffix(a, "@"+m.List.Domain)
+	if !ok {
+		return false
+	}
+	rest, ok := strings.CutPrefix(local, m.List.Name)
+	return ok && (rest == "" || rest[0] == '-' || rest[0] == '+')
 }

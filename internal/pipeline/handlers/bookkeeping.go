@@ -7,10 +7,12 @@ import (
 	"herald/internal/pipeline"
 )
 
-// PostNumber gives the post the list's next post number (Mailman's
-// post_id) and records the list's last post time. It runs after content
-// filtering and the replybot, which may still end the post, so numbers
-// are not used up by posts that never go out.
+// PostNumber does Mailman's after-delivery bookkeeping when the post gets
+// its number, in one store transaction: the list's next post number
+// (post_id), its last post time, and, when the poster is a member, the
+// poster's post count (for moderate_first_posts). It runs after content
+// filtering and the replybot, which may still end the post, so numbers and
+// counts are not used up by posts that never go out.
 type PostNumber struct{}
 
 // Name is the handler's name.
@@ -21,28 +23,20 @@ func (PostNumber) Handle(ctx context.Context, m *pipeline.Message) error {
 	if m.Ledger == nil {
 		return nil
 	}
-	id, err := m.Ledger.NextPostID(ctx, m.List.ID, m.Now)
+	counted := ""
+	if m.Sender != "" {
+		member, err := m.IsMember(ctx, m.Sender)
+		if err != nil {
+			return fmt.Errorf("roles of %s: %w", m.Sender, err)
+		}
+		if member {
+			counted = m.Sender
+		}
+	}
+	id, err := m.Ledger.NumberPost(ctx, m.List.ID, counted, m.Now)
 	if err != nil {
 		return fmt.Errorf("post number: %w", err)
 	}
 	m.PostID = id
-	return nil
-}
-
-// AfterDelivery counts the post for its poster (per list and address, for
-// moderate_first_posts); Mailman's after-delivery bookkeeping.
-type AfterDelivery struct{}
-
-// Name is the handler's name.
-func (AfterDelivery) Name() string { return "after-delivery" }
-
-// Handle records the post.
-func (AfterDelivery) Handle(ctx context.Context, m *pipeline.Message) error {
-	if m.Ledger == nil || m.Sender == "" {
-		return nil
-	}
-	if _, err := m.Ledger.RecordPost(ctx, m.List.ID, m.Sender, m.Now); err != nil {
-		return fmt.Errorf("count post of %s: %w", m.Sender, err)
-	}
 	return nil
 }

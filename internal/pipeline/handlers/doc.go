@@ -18,6 +18,9 @@ type Options struct {
 	// BaseURL is herald's web address ([http] base_url); List-Unsubscribe
 	// names the list's unsubscribe page under it. "" for none.
 	BaseURL string
+	// ExpandAtDelivery leaves the member walk to delivery (Recipients.Defer):
+	// `herald serve` sets it.
+	ExpandAtDelivery bool
 }
 
 // New returns the handlers in the order they run.
@@ -26,14 +29,13 @@ func New(o Options) pipeline.Handlers {
 		ContentFilter{},
 		Replybot{},
 		PostNumber{},
-		Recipients{},
+		Recipients{Defer: o.ExpandAtDelivery},
 		AvoidDuplicates{},
 		Cleanse{},
 		CleanseDKIM{},
 		CookHeaders{},
 		SubjectPrefix{},
 		RFC2369{BaseURL: o.BaseURL},
-		AfterDelivery{},
 		Acknowledge{},
 		DMARC{},
 		Decorate{},

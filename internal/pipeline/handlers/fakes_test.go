@@ -27,17 +27,15 @@ type ledger struct {
 	responses int
 }
 
-func (l *ledger) NextPostID(context.Context, int64, time.Time) (int64, error) {
+func (l *ledger) NumberPost(_ context.Context, _ int64, email string, _ time.Time) (int64, error) {
 	l.postID++
-	return l.postID, nil
-}
-
-func (l *ledger) RecordPost(_ context.Context, _ int64, email string, _ time.Time) (int64, error) {
-	if l.posts == nil {
-		l.posts = map[string]int64{}
+	if email != "" {
+		if l.posts == nil {
+			l.posts = map[string]int64{}
+		}
+		l.posts[email]++
 	}
-	l.posts[email]++
-	return l.posts[email], nil
+	return l.postID, nil
 }
 
 func (l *ledger) AllowAutoresponse(context.Context, int64, string, string, time.Time, int, time.Duration) (bool, error) {

@@ -152,10 +152,19 @@ func TestBookkeeping(t *testing.T) {
 	l := &ledger{postID: 41}
 	m := loadPost(t, "plain.eml", nil)
 	m.Ledger = l
-	if err := (pipeline.Handlers{PostNumber{}, SubjectPrefix{}, AfterDelivery{}}).Run(t.Context(), m); err != nil {
+	m.Roster = members{ms: []store.Member{member("alice@example.com", nil)}}
+	if err := (pipeline.Handlers{PostNumber{}, SubjectPrefix{}}).Run(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
 	if m.PostID != 42 || l.posts["alice@example.com"] != 1 {
 		t.Errorf("post id %d, counts %v", m.PostID, l.posts)
+	}
+	m = loadPost(t, "latin1-qp.eml", nil) // not a member: numbered, not counted
+	m.Ledger = l
+	if err := (PostNumber{}).Handle(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	if m.PostID != 43 || len(l.posts) != 1 {
+		t.Errorf("nonmember: post id %d, counts %v", m.PostID, l.posts)
 	}
 }

@@ -24,7 +24,7 @@ type Poster struct {
 // it.
 func findPoster(ctx context.Context, m *pipeline.Message) (*Poster, error) {
 	for _, addr := range m.Senders {
-		ms, err := m.Roster.MemberRoles(ctx, m.List.ID, addr)
+		ms, err := m.Roles(ctx, addr)
 		if err != nil {
 			return nil, fmt.Errorf("roles of %s: %w", addr, err)
 		}
@@ -129,7 +129,7 @@ func (NonmemberModeration) Check(ctx context.Context, m *pipeline.Message) (pipe
 // nonmember, setting m.Sender to it.
 func nonmemberRow(ctx context.Context, m *pipeline.Message) (*store.Member, error) {
 	for _, addr := range m.Senders {
-		ms, err := m.Roster.MemberRoles(ctx, m.List.ID, addr)
+		ms, err := m.Roles(ctx, addr)
 		if err != nil {
 			return nil, fmt.Errorf("roles of %s: %w", addr, err)
 		}

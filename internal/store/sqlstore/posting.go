@@ -10,6 +10,11 @@ import (
 	"herald/internal/store"
 )
 
+// recordPostSQL counts one post of an address.
+const recordPostSQL = `INSERT INTO post_counts (list_id, email, count, last_post)
+	VALUES (?, ?, 1, ?) ON CONFLICT (list_id, email) DO UPDATE
+	SET count = post_counts.count + 1, last_post = excluded.last_post RETURNING count`
+
 // RecordPost implements store.Posting in one statement.
 func (db *DB) RecordPost(ctx context.Context, listID int64, email string, at time.Time) (int64, error) {
 	email = norm(email)
@@ -18,14 +23,31 @@ func (db *DB) RecordPost(ctx context.Context, listID int64, email string, at tim
 		return 0, db.wrap(op, errEmpty("email"))
 	}
 	var n int64
-	err := db.W.QueryRowContext(ctx, db.q(`INSERT INTO post_counts (list_id, email, count, last_post)
-		VALUES (?, ?, 1, ?) ON CONFLICT (list_id, email) DO UPDATE
-		SET count = post_counts.count + 1, last_post = excluded.last_post RETURNING count`),
-		listID, email, timeArg(at)).Scan(&n)
+	err := db.W.QueryRowContext(ctx, db.q(recordPostSQL), listID, email, timeArg(at)).Scan(&n)
 	if err != nil {
 		return 0, db.wrapParent(op, "list", err)
 	}
 	return n, nil
+}
+
+// NumberPost implements store.Posting in one transaction.
+func (db *DB) NumberPost(ctx context.Context, listID int64, email string, at time.Time) (int64, error) {
+	email = norm(email)
+	op := fmt.Sprintf("number post of %q on list %d", email, listID)
+	var id int64
+	err := db.inTx(ctx, op, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, db.q(`UPDATE lists SET post_id = post_id + 1, last_post_at = ?
+			WHERE id = ? RETURNING post_id`), timeArg(at), listID).Scan(&id)
+		if err != nil {
+			return db.wrap(op, err)
+		}
+		if email == "" {
+			return nil
+		}
+		var n int64
+		return db.wrap(op, tx.QueryRowContext(ctx, db.q(recordPostSQL), listID, email, timeArg(at)).Scan(&n))
+	})
+	return id, err
 }
 
 // PostCount implements store.Posting.

@@ -39,6 +39,28 @@ func testPosting(t *testing.T, open Opener) {
 		wantErr(t, err, store.ErrNotFound, "RecordPost unknown list")
 	})
 
+	t.Run("number post", func(t *testing.T) {
+		before, err := s.GetListByID(c, l.ID)
+		must(t, err, "GetListByID")
+		id, err := s.NumberPost(c, l.ID, "Bob@Example.net", t0)
+		must(t, err, "NumberPost")
+		id2, err := s.NumberPost(c, l.ID, "", t0.Add(time.Minute))
+		must(t, err, "NumberPost without a poster")
+		if id != before.PostID+1 || id2 != id+1 {
+			t.Errorf("NumberPost ids %d, %d after %d", id, id2, before.PostID)
+		}
+		after, err := s.GetListByID(c, l.ID)
+		must(t, err, "GetListByID")
+		if after.PostID != id2 || !sameTime(after.LastPostAt, t0.Add(time.Minute)) {
+			t.Errorf("list after NumberPost: post_id %d, last post %v", after.PostID, after.LastPostAt)
+		}
+		if n, err := s.PostCount(c, l.ID, "bob@example.net"); err != nil || n != 1 {
+			t.Errorf("PostCount after NumberPost = %d, %v", n, err)
+		}
+		_, err = s.NumberPost(c, l.ID+1000, "bob@example.net", t0)
+		wantErr(t, err, store.ErrNotFound, "NumberPost unknown list")
+	})
+
 	t.Run("autoresponse limits", func(t *testing.T) {
 		allow := func(email, kind string, at time.Time, perDay int, grace time.Duration) bool {
 			t.Helper()

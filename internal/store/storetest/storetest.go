@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"Concurrency", testConcurrency},
 		{"Requests", testRequests}, {"MemberLookup", testMemberLookup}, {"Quotas", testQuotas},
 		{"BounceScores", testBounceScores}, // bounce processing (bouncescores.go)
+		{"Recipients", testRecipients},     // delivery (recipients.go)
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.fn(t, open) })
