@@ -7,7 +7,7 @@ export CGO_ENABLED := 0
 .PHONY: build run test unit integration vet fuzz bench
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/herald
+	$(GO) build -o $(BIN) ./cmd/herald
 
 # Writes herald.toml and herald-data/ with a demo list on first run, then serves.
 run: build

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every fuzz target in the tree for the given time each (default 30s):
+#   scripts/fuzz-all.sh 2m
+# New crashers land in the package's testdata/fuzz/<Target>/ as seeds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t=${1:-30s}
+grep -rln --include='*_test.go' '^func Fuzz' internal | sort | while read -r f; do
+  pkg=./$(dirname "$f")
+  for fn in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$f"); do
+    echo "== $pkg $fn ($t)"
+    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$pkg"
+  done
+done
