@@ -229,3 +229,50 @@ func readFile(path string) []byte {
 	b, _ := os.ReadFile(path)
 	return b
 }
+
+// With [mta] socketmap, Postfix asks herald live: a new list is accepted at
+// once without postmap, and while herald is down Postfix answers 4xx
+// (try later) instead of refusing list mail.
+func TestPostfixSocketmap(t *testing.T) {
+	smAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	h, p := postfixH(t, fmt.Sprintf("socketmap = %q", smAddr))
+	out := h.MustRun("mta", "postfix")
+	if !strings.Contains(out, "relay_recipient_maps = socketmap:inet:"+smAddr+":recipients") {
+		t.Fatalf("herald mta postfix:\n%s", out)
+	}
+	applyPostfix(h, p)
+	h.Start()
+	q, err := exec.Command("/usr/sbin/postmap", "-c", filepath.Join(p.dir, "etc"), "-q", "dev-bounces+a=b.org@lists.example.net", "socketmap:inet:"+smAddr+":recipients").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(q)) != "herald" {
+		t.Fatalf("postmap -q over socketmap: %q %v", q, err)
+	}
+	res := sendSMTP(t, p.addr(), "alice@example.com", []string{"dev@lists.example.org", "nosuch@lists.example.org"},
+		msg("alice@example.com", "dev@lists.example.org", "Hello via socketmap", "Live lookups."))
+	if res[0].code != 250 || res[1].code != 550 {
+		t.Fatalf("RCPT replies: %+v", res)
+	}
+	waitRcpts(t, h, "Hello via socketmap", "alice@example.com", "bob@example.net")
+
+	// The recipient map file is not what Postfix reads now: remove it, then
+	// create a list; Postfix accepts it at once.
+	if err := os.Remove(filepath.Join(h.Dir, "data", "mta", "postfix", "recipients.db")); err != nil {
+		t.Fatal(err)
+	}
+	h.MustRun("lists", "create", "live@lists.example.net")
+	h.MustRun("members", "add", "live@lists.example.net", "carol@example.org")
+	res = sendSMTP(t, p.addr(), "carol@example.org", []string{"live@lists.example.net"}, msg("carol@example.org", "live@lists.example.net", "Live list", "x"))
+	if res[0].code != 250 {
+		t.Fatalf("new list refused: %+v", res)
+	}
+	waitRcpts(t, h, "Live list", "carol@example.org")
+	if out, errs, code := h.Run("doctor"); !strings.Contains(out, "ok       herald's socketmap server answers") {
+		t.Errorf("doctor (exit %d) does not vouch for the socketmap server:\n%s%s", code, out, errs)
+	}
+
+	h.Stop()
+	res = sendSMTP(t, p.addr(), "alice@example.com", []string{"dev@lists.example.org"}, msg("alice@example.com", "dev@lists.example.org", "x", "x"))
+	if res[0].code/100 != 4 {
+		t.Fatalf("with herald down: RCPT got %d %q, want 4xx (try later)", res[0].code, res[0].msg)
+	}
+	noListMailAtSink(t, h)
+}

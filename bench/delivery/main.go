@@ -4,18 +4,24 @@
 // recipient, in bulk and in VERP mode. In the same run it measures the
 // sink's own ceiling with a minimal pipelined client (and, if installed,
 // Postfix's smtp-source), and prints herald's recipients/s as a ratio of
-// it, with herald's peak RSS (VmHWM) per run.
+// it, with herald's peak RSS (VmHWM) per run. The machine is shared, so
+// the ceiling is measured again right before each herald run (the ratio
+// to that one, and to the best ceiling seen, are both printed).
 //
 //	go run ./bench/delivery -sizes 10000,100000
 //
-// The sink is the counting sink in sink.go (pipelining, one write per
-// batch of replies). Member setup goes through `herald members add`, once
-// per -dir; pass -dir to reuse a prepared instance.
+// Each run starts herald, waits -settle (its start-up work, such as the
+// bounce policy's first pass, is not a post's delivery), posts once and
+// stops herald. The sink is the counting sink in sink.go (pipelining, one
+// write per batch of replies). Lists are made with the herald CLI and
+// filled through the store's AddMembers batch, once per -dir; pass -dir
+// to reuse a prepared instance, and -cpuprofile DIR for a CPU profile of
+// herald per run.
 package main
 
 import (
 	"bufio"
-
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,6 +33,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"herald/internal/store"
+	_ "herald/internal/store/sqlite" // the bench's fixture writes members directly
 
 	"github.com/emersion/go-smtp"
 )
@@ -40,6 +49,7 @@ var (
 	dirFlag   = flag.String("dir", "", "instance directory to create or reuse (default: a temp dir)")
 	logLevel  = flag.String("log-level", "info", "herald's log level")
 	cpuProf   = flag.String("cpuprofile", "", "directory for a CPU profile of herald per run (builds ./bench/delivery/profherald)")
+	settle    = flag.Duration("settle", time.Second, "wait after herald listens before posting (its start-up work is not a post's delivery)")
 )
 
 const body = "From: Poster <poster@example.com>\r\nTo: LIST\r\nSubject: bench\r\nMessage-ID: <MID@example.com>\r\n" +
@@ -111,21 +121,27 @@ func run() error {
 		r1, _ := smtpSource(sink.addr(), *conns, 20000, 1)
 		fmt.Printf("reference, Postfix smtp-source (lock-step) into the same sink: %.0f rcpt/s (100/transaction), %.0f rcpt/s (1/transaction)\n", r, r1)
 	}
-	fmt.Printf("%-8s %-5s %8s %10s %12s %8s %10s\n", "members", "mode", "seconds", "rcpt/s", "of ceiling", "target", "VmHWM MB")
+	fmt.Println("each run: the sink's ceiling measured again just before (machine load varies), herald's rate as a ratio of it and of the best ceiling seen")
+	fmt.Printf("%-8s %-5s %8s %10s %10s %9s %9s %8s %10s\n", "members", "mode", "seconds", "rcpt/s", "ceiling", "of it", "of best", "target", "VmHWM MB")
 	for _, n := range sizes {
 		list := fmt.Sprintf("bench%d", n)
 		if err := inst.ensureList(list, n); err != nil {
 			return err
 		}
 		for _, mode := range strings.Split(*modesFlag, ",") {
-			ceil, target := bulkCeil, 0.70
+			best, target, per, ceilN := &bulkCeil, 0.70, 100, 100000
 			interval := "0"
 			if mode == "verp" {
-				ceil, target, interval = verpCeil, 0.50, "1"
+				best, target, per, ceilN, interval = &verpCeil, 0.50, 1, 20000, "1"
 			}
 			if _, err := inst.cli("lists", "set", list+"@lists.example.org", "verp_delivery_interval="+interval); err != nil {
 				return err
 			}
+			ceil, err := ceiling(sink.addr(), *conns, ceilN, per, msg)
+			if err != nil {
+				return fmt.Errorf("ceiling: %w", err)
+			}
+			*best = max(*best, ceil)
 			secs, hwm, err := inst.measure(sink, list, n, mode)
 			if err != nil {
 				return fmt.Errorf("%s %d: %w", mode, n, err)
@@ -135,7 +151,8 @@ func run() error {
 			if rate/ceil < target {
 				ok = "MISSED"
 			}
-			fmt.Printf("%-8d %-5s %8.2f %10.0f %11.0f%% %5.0f%% %s %6.1f\n", n, mode, secs, rate, 100*rate/ceil, 100*target, ok, float64(hwm)/1024)
+			fmt.Printf("%-8d %-5s %8.2f %10.0f %10.0f %8.0f%% %8.0f%% %5.0f%% %-6s %6.1f\n", n, mode, secs, rate, ceil,
+				100*rate/ceil, 100*rate / *best, 100*target, ok, float64(hwm)/1024)
 		}
 	}
 	return nil
@@ -197,20 +214,40 @@ func (i *instance) ensureList(list string, n int) error {
 		"max_message_size=0"); err != nil {
 		return err
 	}
-	f := filepath.Join(i.dir, list+".txt")
-	var b strings.Builder
-	for k := range n {
-		fmt.Fprintf(&b, "user%06d@d%03d.example\n", k, k%*domains)
-	}
-	if err := os.WriteFile(f, []byte(b.String()), 0o644); err != nil {
-		return err
-	}
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "adding %d members to %s ...", n, addr)
-	if _, err := i.cli("members", "add", addr, "--file", f); err != nil {
+	if err := i.addMembers(list, n); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, " %.0f s\n", time.Since(start).Seconds())
+	fmt.Fprintf(os.Stderr, " %.1f s\n", time.Since(start).Seconds())
+	return nil
+}
+
+// addMembers subscribes n members straight through the store's batch
+// (one transaction per 10,000): the fixture, not what is measured.
+// `herald members add` takes members through the subscription workflow
+// (bans, requests, welcome mail), one address at a time.
+func (i *instance) addMembers(list string, n int) error {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(i.dir, "data", "herald.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	l, err := st.GetList(ctx, list, "lists.example.org")
+	if err != nil {
+		return err
+	}
+	for start := 0; start < n; start += 10000 {
+		var ms []*store.Member
+		for k := start; k < min(start+10000, n); k++ {
+			m := store.DefaultMember(l.ID, fmt.Sprintf("user%06d@d%03d.example", k, k%*domains), store.RoleMember)
+			ms = append(ms, &m)
+		}
+		if _, err := st.AddMembers(ctx, ms); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -242,6 +279,7 @@ func (i *instance) measure(sink *countSink, list string, n int, mode string) (fl
 	if err := waitListen(i.lmtp); err != nil {
 		return 0, 0, err
 	}
+	time.Sleep(*settle)
 	base := sink.rcpts.Load()
 	start := time.Now()
 	if err := lmtpPost(i.lmtp, list+"@lists.example.org", message(list+"@lists.example.org", n)); err != nil {

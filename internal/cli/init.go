@@ -70,6 +70,10 @@ postfix_map_type = "hash"
 # new transport entry only after a reload (until then it may send that
 # domain's mail to the relayhost).
 postfix_reload = false
+# Answer Postfix's lookups live over socketmap (recipients, domains,
+# vmailbox) from herald serve on this loopback address: never stale, no
+# postmap. "" turns it off; herald mta postfix then names socketmap tables.
+# socketmap = "127.0.0.1:8025"
 
 [spool]
 # Refuse new mail (452 4.3.1) when the disk has less free space than this.

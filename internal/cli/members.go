@@ -161,6 +161,9 @@ func parseEntry(s string) (entry, error) {
 	return entry{email: email, name: name}, nil
 }
 
+// addBatch is how many addresses `members add` writes per transaction.
+const addBatch = 5000
+
 func (a *app) addMembers(st store.Store, l *store.List, r store.Role, addrs []entry) error {
 	type res struct {
 		Address string `json:"address"`
@@ -168,18 +171,25 @@ func (a *app) addMembers(st store.Store, l *store.List, r store.Role, addrs []en
 	}
 	var out []res
 	added := 0
-	for _, e := range addrs {
-		m := store.DefaultMember(l.ID, e.email, r)
-		m.DisplayName = e.name
-		err := st.AddMember(a.ctx, &m)
-		switch {
-		case err == nil:
-			added++
-			out = append(out, res{e.email, "added"})
-		case errors.Is(err, store.ErrConflict):
-			out = append(out, res{e.email, "already " + string(r)})
-		default:
-			return fmt.Errorf("add %s to %s: %w", e.email, l.Address(), err)
+	for start := 0; start < len(addrs); start += addBatch { // one transaction per batch
+		chunk := addrs[start:min(start+addBatch, len(addrs))]
+		ms := make([]*store.Member, len(chunk))
+		for i, e := range chunk {
+			m := store.DefaultMember(l.ID, e.email, r)
+			m.DisplayName = e.name
+			ms[i] = &m
+		}
+		ok, err := st.AddMembers(a.ctx, ms)
+		if err != nil {
+			return fmt.Errorf("add %d addresses to %s: %w", len(chunk), l.Address(), err)
+		}
+		for i, e := range chunk {
+			if ok[i] {
+				added++
+				out = append(out, res{e.email, "added"})
+			} else {
+				out = append(out, res{e.email, "already " + string(r)})
+			}
 		}
 	}
 	if a.json {

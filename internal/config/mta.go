@@ -1,6 +1,9 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"net"
+)
 
 // MTA configures the integration files herald keeps for the MTA in front
 // of it (`herald mta ...`, and the maps rewritten whenever a list or a
@@ -26,6 +29,10 @@ type MTA struct {
 	// Postfix does not re-open by itself: the transport map (a domain was
 	// added or removed) or any texthash map. Default false.
 	PostfixReload bool `toml:"postfix_reload"`
+	// Socketmap is the loopback host:port where `herald serve` answers
+	// Postfix's socketmap lookups (recipients, domains, vmailbox,
+	// transport), live from the store. Default "": off.
+	Socketmap string `toml:"socketmap"`
 	// HeraldPath is the herald binary named in pipe deliveries (qmail,
 	// pipe transports). Default "": the running executable.
 	HeraldPath string `toml:"herald_path"`
@@ -54,6 +61,11 @@ func (c *Config) validateMTA() error {
 	}
 	if n, ok := need[c.MTA.Transport]; ok && n.val == "" {
 		return fmt.Errorf("%w: mta.transport: %s needs %s", ErrInvalid, c.MTA.Transport, n.key)
+	}
+	if c.MTA.Socketmap != "" {
+		if _, port, err := net.SplitHostPort(c.MTA.Socketmap); err != nil || port == "" {
+			return fmt.Errorf("%w: mta.socketmap: not a host:port address: %q", ErrInvalid, c.MTA.Socketmap)
+		}
 	}
 	switch c.MTA.PostfixMapType {
 	case "hash", "btree", "cdb", "lmdb", "texthash":

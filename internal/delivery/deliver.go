@@ -164,6 +164,7 @@ func (d *Deliverer) Process(ctx context.Context, c *spool.Claim) error {
 	if err != nil {
 		return err
 	}
+	j.prepared = time.Since(start)
 	d.run(j, rs)
 	return d.finish(ctx, c, j, start)
 }
@@ -224,7 +225,8 @@ func (d *Deliverer) finish(ctx context.Context, c *spool.Claim, j *job, start ti
 	}
 	j.prog.remove()
 	j.log.Info("entry delivered", "mode", j.mode.String(), "delivered", j.delivered, "deferred", len(temp),
-		"failed", len(perm), "requeued", len(j.left), "seconds", time.Since(start).Seconds())
+		"failed", len(perm), "requeued", len(j.left), "seconds", time.Since(start).Seconds(),
+		"prepare_seconds", j.prepared.Seconds())
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"herald/internal/delivery/smtpclient"
 	"herald/internal/spool"
@@ -60,6 +61,8 @@ type job struct {
 	eight  bool   // the body has 8-bit bytes
 	render func(r *rcpt) ([]byte, error)
 	prog   *progress
+	// prepared is how long prepare took (store walk, body shaping).
+	prepared time.Duration
 
 	mu        sync.Mutex
 	groups    int // groups not yet handed out in full

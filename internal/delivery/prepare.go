@@ -174,13 +174,18 @@ func (d *Deliverer) members(ctx context.Context, j *job) ([]*rcpt, error) {
 	}
 	personal := j.mode == modePersonal
 	var out []*rcpt
+	var slab []rcpt // allocated in blocks: a big list is many small structs
 	err := d.opts.Store.EachRecipient(ctx, j.list.ID, personal, func(m *store.Recipient) error {
 		switch {
 		case m.Email == poster && !m.ReceiveOwnPostings:
 		case !m.ReceiveListCopy && explicit[m.Email]:
 		case j.prog.done[m.Email]:
 		default:
-			r := &rcpt{addr: m.Email}
+			if len(slab) == cap(slab) {
+				slab = make([]rcpt, 0, 1024)
+			}
+			slab = append(slab, rcpt{addr: m.Email})
+			r := &slab[len(slab)-1]
 			if personal {
 				r.name, r.token, r.lang, r.member = m.DisplayName, m.Token, m.Language, true
 			}

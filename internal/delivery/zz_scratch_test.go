@@ -31,7 +31,7 @@ func TestScratchQuery(t *testing.T) {
 			}
 		}
 	}
-	for _, q := range []string{"EXPLAIN QUERY PLAN SELECT a.email, m.receive_own_postings, m.receive_list_copy FROM members m JOIN addresses a ON a.id = m.address_id WHERE m.list_id = 2 AND m.role = 'member' AND m.delivery_status = 'enabled' AND m.delivery_mode = 'regular'"} {
+	for _, q := range []string{"EXPLAIN QUERY PLAN SELECT count(*), string_agg(CASE WHEN m.receive_own_postings AND m.receive_list_copy THEN a.email ELSE 'x' || a.email END, 'y') FROM members m JOIN addresses a ON a.id = m.address_id WHERE m.list_id = 2 AND m.role = 'member' AND m.delivery_status = 'enabled' AND m.delivery_mode = 'regular' AND m.id > 5 AND m.id <= 40000", "EXPLAIN QUERY PLAN SELECT min(id), max(id) FROM members WHERE list_id = 2 AND role = 'member'"} {
 		rows, _ := db.R.QueryContext(ctx, q)
 		for rows.Next() {
 			var a, b, c int
@@ -41,35 +41,27 @@ func TestScratchQuery(t *testing.T) {
 		}
 		rows.Close()
 	}
-	for range 3 {
+	for range 4 {
 		t := time.Now()
 		c0 := cpu()
 		n := 0
-		db.EachMember(ctx, l.ID, store.RoleMember, func(m *store.Member) error { n++; return nil })
-		fmt.Println("EachMember", n, time.Since(t), cpu()-c0)
-		for _, q := range []string{
-			`SELECT a.email, m.receive_own_postings, m.receive_list_copy FROM members m JOIN addresses a ON a.id = m.address_id WHERE m.list_id = ? AND m.role = 'member' AND m.delivery_status = 'enabled' AND m.delivery_mode = 'regular'`,
-			`SELECT a.email, m.receive_own_postings, m.receive_list_copy, m.display_name, m.token, m.language FROM members m JOIN addresses a ON a.id = m.address_id WHERE m.list_id = ? AND m.role = 'member' AND m.delivery_status = 'enabled' AND m.delivery_mode = 'regular'`,
-			`SELECT a.email, m.receive_own_postings, m.receive_list_copy FROM members m JOIN addresses a ON a.id = m.address_id WHERE m.list_id = ? AND m.role = 'member' AND m.delivery_status = 'enabled' AND m.delivery_mode = 'regular' ORDER BY a.email`,
-		} {
-			t = time.Now()
-			c0 = cpu()
-			rows, err := db.R.QueryContext(ctx, q, l.ID)
+		err := db.EachRecipient(ctx, l.ID, false, func(r *store.Recipient) error { n++; return nil })
+		fmt.Println("EachRecipient", n, err, time.Since(t), cpu()-c0)
+		t = time.Now()
+		c0 = cpu()
+		var lo, hi int64
+		db.R.QueryRowContext(ctx, `SELECT min(address_id), max(address_id) FROM members m WHERE list_id = ? AND role = 'member' AND delivery_status = 'enabled' AND delivery_mode = 'regular'`, l.ID).Scan(&lo, &hi)
+		tot := 0
+		for from := lo - 1; from < hi; from += 32768 {
+			var cnt int
+			var agg *string
+			err := db.R.QueryRowContext(ctx, `SELECT count(*), string_agg(CASE WHEN m.receive_own_postings AND m.receive_list_copy THEN a.email ELSE ? || (CASE WHEN m.receive_own_postings THEN '1' ELSE '0' END) || (CASE WHEN m.receive_list_copy THEN '1' ELSE '0' END) || a.email END, ?) FROM members m JOIN addresses a ON a.id = m.address_id WHERE m.list_id = ? AND m.role = 'member' AND m.delivery_status = 'enabled' AND m.delivery_mode = 'regular' AND m.address_id > ? AND m.address_id <= ?`, "\t", "\n", l.ID, from, from+32768).Scan(&cnt, &agg)
 			if err != nil {
 				panic(err)
 			}
-			n = 0
-			for rows.Next() {
-				var e string
-				var a, b bool
-				if err := rows.Scan(append([]any{&e, &a, &b}, extra(q)...)...); err != nil {
-					panic(err)
-				}
-				n++
-			}
-			rows.Close()
-			fmt.Println("slim", n, time.Since(t), cpu()-c0)
+			tot += cnt
 		}
+		fmt.Println("by address", tot, time.Since(t), cpu()-c0)
 	}
 }
 

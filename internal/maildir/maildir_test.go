@@ -19,6 +19,7 @@ import (
 type env struct {
 	root string
 	sp   *spool.Spool
+	st   store.Store
 	r    *Runner
 }
 
@@ -47,7 +48,7 @@ func setup(t *testing.T, opts Options) *env {
 	t.Cleanup(func() { sp.Close() })
 	root := filepath.Join(dir, "maildir")
 	opts.Logger = log
-	return &env{root: root, sp: sp, r: New(root, ingress.New(st, sp, 1<<20, log), sp, opts)}
+	return &env{root: root, sp: sp, st: st, r: New(root, ingress.New(st, sp, 1<<20, log), sp, opts)}
 }
 
 // drop writes a Maildir file the way Postfix's virtual agent does: into
@@ -189,5 +190,25 @@ func TestRunPicksUpNewFilesPromptly(t *testing.T) {
 	}
 	if !exists(stray) {
 		t.Error("a stray file outside new/ was removed")
+	}
+}
+
+// Temporary trouble (here: the store is gone) leaves the file for the next
+// pass; nothing is shunted or lost.
+func TestScanDefersOnTemporaryFailure(t *testing.T) {
+	e := setup(t, Options{})
+	p := e.drop(t, "lists.example.org/dev/post", "t.1", post)
+	if err := e.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.r.Scan(context.Background())
+	if !exists(p) {
+		t.Fatal("file removed although the store was down")
+	}
+	if a, s, d := e.r.Stats.Snapshot(); a != 0 || s != 0 || d != 1 {
+		t.Fatalf("accepted %d shunted %d deferred %d, want 0 0 1", a, s, d)
+	}
+	if n := e.sp.Counts()[spool.Shunt]; n != 0 {
+		t.Fatalf("shunted %d", n)
 	}
 }

@@ -1,6 +1,7 @@
 package mta
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"herald/internal/config"
 	"herald/internal/mta/model"
 	"herald/internal/mta/postfix"
+	"herald/internal/mta/socketmap"
 
 	"github.com/emersion/go-smtp"
 )
@@ -38,6 +40,9 @@ func Doctor(ctx context.Context, cfg *config.Config, src Source) []Finding {
 	out = append(out, checkMaps(ctx, cfg, src)...)
 	if cfg.Maildir.Root != "" {
 		out = append(out, checkMaildir(cfg.Maildir.Root))
+	}
+	if cfg.MTA.Socketmap != "" {
+		out = append(out, checkSocketmap(ctx, cfg.MTA.Socketmap))
 	}
 	out = append(out, checkRelay(ctx, cfg, src))
 	return out
@@ -199,5 +204,25 @@ func checkRelay(ctx context.Context, cfg *config.Config, src Source) Finding {
 	}
 	_ = c.Reset() // only probing; nothing was sent
 	_ = c.Quit()  // same
+	return Finding{OK: true, What: what}
+}
+
+// checkSocketmap asks herald's socketmap server one question.
+func checkSocketmap(ctx context.Context, addr string) Finding {
+	what := "herald's socketmap server answers on " + addr
+	d := net.Dialer{Timeout: dialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return Finding{What: what, Fix: fmt.Sprintf("cannot connect (%v): start herald serve; until then Postfix answers 4xx to list mail", err)}
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(dialTimeout)) // best effort
+	if _, err := conn.Write(socketmap.Netstring([]byte("domains herald-doctor.invalid"))); err != nil {
+		return Finding{What: what, Fix: err.Error()}
+	}
+	reply, err := socketmap.ReadNetstring(bufio.NewReader(conn), 100000)
+	if err != nil || !strings.HasPrefix(string(reply), "NOTFOUND") {
+		return Finding{What: what, Fix: fmt.Sprintf("unexpected answer %q (%v)", reply, err)}
+	}
 	return Finding{OK: true, What: what}
 }

@@ -52,25 +52,37 @@ func render(g model.Generator, s *model.Snapshot, t *model.Target) []byte {
 	return b.Bytes()
 }
 
+// TestGoldenSocketmap: Postfix with herald's live socketmap tables.
+func TestGoldenSocketmap(t *testing.T) {
+	g, _ := mta.Lookup("postfix")
+	tg := goldenTarget("postfix", "tcp")
+	tg.Socketmap = "127.0.0.1:8025"
+	checkGolden(t, filepath.Join("testdata", "postfix-socketmap.golden"), render(g, goldenSnapshot(), tg))
+}
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update to accept):\n%s", path, got)
+	}
+}
+
 func TestGolden(t *testing.T) {
 	for _, g := range mta.Generators() {
 		for _, tr := range []string{"tcp", "socket", "pipe", "maildir"} {
 			t.Run(g.Name()+"-"+tr, func(t *testing.T) {
 				got := render(g, goldenSnapshot(), goldenTarget(g.Name(), tr))
-				path := filepath.Join("testdata", g.Name()+"-"+tr+".golden")
-				if *update {
-					if err := os.WriteFile(path, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test -update)", err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("%s differs from the golden file (go test -update to accept):\n%s", path, got)
-				}
+				checkGolden(t, filepath.Join("testdata", g.Name()+"-"+tr+".golden"), got)
 			})
 		}
 	}

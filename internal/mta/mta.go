@@ -87,6 +87,7 @@ func TargetFor(cfg *config.Config, name string) *model.Target {
 		LMTPSocket:  cfg.LMTP.Socket,
 		MaildirRoot: cfg.Maildir.Root,
 		HeraldPath:  cfg.MTA.HeraldPath,
+		Socketmap:   cfg.MTA.Socketmap,
 		ConfigFile:  cfg.File,
 		Dir:         filepath.Join(Dir(cfg), name),
 		Postfix: model.PostfixOptions{

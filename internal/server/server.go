@@ -95,6 +95,11 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 		return err
 	}
 	defer hsrv.Close()
+	smap, err := openSocketmap(cfg, in, st, log) // socketmap.go; nil when off
+	if err != nil {
+		return err
+	}
+	defer smap.Close()
 	listeners, err := listen(cfg)
 	if err != nil {
 		return err
@@ -108,7 +113,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 	defer deliverer.Close()
 	runners := []*runner.Runner{
 		runner.New("post", spool.In, sp, newPostProcessor(cfg, st, mod, log),
-			runner.Options{Workers: 2, Logger: log}),
+			runner.Options{Workers: PostWorkers, Logger: log}),
 		runner.New("owner", spool.Owner, sp, owner.New(st, log), runner.Options{Logger: log}),
 		runner.New("out", spool.Out, sp, deliverer, runner.Options{Workers: cfg.Delivery.Connections, Logger: log}),
 		runner.New("retry", spool.Retry, sp, runner.ProcessorFunc(runner.Requeue), runner.Options{Logger: log}),
@@ -135,6 +140,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 		md := maildir.New(cfg.Maildir.Root, in, sp, maildir.Options{Logger: log})
 		g.Go(func() error { return md.Run(gctx) })
 	}
+	g.Go(func() error { return smap.Serve(gctx) })
 	log.Info("herald serving", "lmtp", cfg.LMTP.Listen, "socket", cfg.LMTP.Socket, "smtp", cfg.SMTPAddr(), "data_dir", cfg.DataDir)
 
 	select {

@@ -24,7 +24,8 @@ type Store interface {
 	Bans
 	Posting // the post pipeline (bans.go, posting.go)
 	BounceScores
-	Recipients // delivery (recipients.go)
+	Recipients    // delivery (recipients.go)
+	MemberBatches // bulk adds (memberbatch.go)
 	// Close releases the database.
 	Close() error
 }

@@ -170,7 +170,7 @@ func (c *Conn) cmd(parts ...string) error {
 		return c.broken
 	}
 	for _, p := range parts {
-		if strings.ContainsAny(p, "\r\n") {
+		if strings.IndexByte(p, '\n') >= 0 || strings.IndexByte(p, '\r') >= 0 {
 			return fmt.Errorf("smtp: line break in command %.40q", strings.Join(parts, ""))
 		}
 	}

@@ -113,6 +113,8 @@ type Target struct {
 	ConfigFile string
 	// Dir is this generator's map directory, <data_dir>/mta/<name>.
 	Dir string
+	// Socketmap is herald's socketmap host:port ("" when off).
+	Socketmap string
 	// Postfix options.
 	Postfix PostfixOptions
 }

@@ -53,7 +53,7 @@ func (Generator) Name() string { return "postfix" }
 // Files returns the four maps.
 func (Generator) Files(s *model.Snapshot, t *model.Target) []model.File {
 	var dom, tr, rcpt, vmb strings.Builder
-	next := nextHop(t)
+	next := NextHop(t)
 	for _, d := range s.Domains {
 		fmt.Fprintf(&dom, "%s\therald\n", d)
 		fmt.Fprintf(&tr, "%s\t%s\n", d, next)
@@ -80,8 +80,8 @@ func MaildirPath(a model.Address) string {
 	return a.Domain + "/" + list + "/" + string(a.Alias)
 }
 
-// nextHop is the transport map value for every herald domain.
-func nextHop(t *model.Target) string {
+// NextHop is the transport map value for every herald domain.
+func NextHop(t *model.Target) string {
 	switch t.Transport {
 	case "socket":
 		return "lmtp:unix:" + t.LMTPSocket
@@ -103,21 +103,32 @@ func mapRef(t *model.Target, name string) string {
 	return t.Postfix.MapType + ":" + filepath.Join(t.Dir, name)
 }
 
+// liveRef is the socketmap table for name when herald serves socketmap,
+// else the map file. The transport map stays a file either way: its
+// entries are per domain, and trivial-rewrite caches transport answers
+// whatever the table type, so a reload is needed for a new domain anyway.
+func liveRef(t *model.Target, name string) string {
+	if t.Socketmap == "" || name == Transport {
+		return mapRef(t, name)
+	}
+	return "socketmap:inet:" + t.Socketmap + ":" + name
+}
+
 // Snippet returns the main.cf settings and install notes.
 func (Generator) Snippet(_ *model.Snapshot, t *model.Target) *model.Snippet {
 	sn := &model.Snippet{}
 	set := func(k, v string) { sn.Settings = append(sn.Settings, model.Setting{Key: k, Value: v}) }
 	if t.Transport == "maildir" {
-		set("virtual_mailbox_domains", mapRef(t, Domains))
-		set("virtual_mailbox_maps", mapRef(t, VMailbox))
+		set("virtual_mailbox_domains", liveRef(t, Domains))
+		set("virtual_mailbox_maps", liveRef(t, VMailbox))
 		set("virtual_mailbox_base", t.MaildirRoot)
 		set("virtual_uid_maps", fmt.Sprintf("static:%d", t.MaildirUID))
 		set("virtual_gid_maps", fmt.Sprintf("static:%d", t.MaildirGID))
 		set("transport_maps", mapRef(t, Transport))
 	} else {
-		set("relay_domains", mapRef(t, Domains))
+		set("relay_domains", liveRef(t, Domains))
 		set("transport_maps", mapRef(t, Transport))
-		set("relay_recipient_maps", mapRef(t, Recipients))
+		set("relay_recipient_maps", liveRef(t, Recipients))
 	}
 	// -bounces+VERP and -confirm+TOKEN are looked up without their extension.
 	set("recipient_delimiter", "+")
@@ -145,7 +156,10 @@ func notes(t *model.Target) []string {
 	n := []string{
 		"Apply: herald mta postfix | while IFS= read -r l; do postconf -e \"$l\"; done; postfix reload",
 		"If relay_domains, transport_maps or relay_recipient_maps already have values, append herald's maps after a comma instead.",
-		"Maps live in " + t.Dir + " and are rewritten whenever a list or domain is created or removed.",
+		"Maps live in " + t.Dir + " and are rewritten whenever a list or domain is created or removed; Postfix's daemons read them as user postfix, so every directory above needs o+x (herald doctor checks).",
+	}
+	if t.Socketmap != "" {
+		n = append(n, "Domains, recipients and mailboxes are looked up live over socketmap from herald serve at "+t.Socketmap+" (no postmap); while serve is down Postfix answers 4xx (try later).")
 	}
 	if !t.Postfix.Postmap && t.Postfix.MapType != "texthash" {
 		n = append(n, "Set postfix_postmap = true in [mta] so herald runs postmap after each change (or run: postmap "+mapRef(t, Recipients)+" and the others).")

@@ -57,10 +57,11 @@ type Server struct {
 	transport string
 	log       *slog.Logger
 
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu     sync.Mutex
+	ln     net.Listener
+	closed bool
+	conns  map[net.Conn]struct{}
+	wg     sync.WaitGroup
 }
 
 // New returns a server; transport is the transport table's answer for a
@@ -75,6 +76,11 @@ func New(res Resolver, domains Domains, transport string, log *slog.Logger) *Ser
 // Serve answers on ln until Close; it returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = ln.Close() // Close came first
+		return nil
+	}
 	s.ln = ln
 	s.mu.Unlock()
 	for {
@@ -86,6 +92,11 @@ func (s *Server) Serve(ln net.Listener) error {
 			return fmt.Errorf("socketmap accept: %w", err)
 		}
 		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			_ = c.Close() // shutting down
+			return nil
+		}
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
 		s.wg.Add(1)
@@ -99,6 +110,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // Close stops accepting, closes every connection and waits for them.
 func (s *Server) Close() error {
 	s.mu.Lock()
+	s.closed = true
 	var err error
 	if s.ln != nil {
 		err = s.ln.Close()

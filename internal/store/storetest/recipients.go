@@ -33,6 +33,7 @@ func testRecipients(t *testing.T, open Opener) {
 	add(l.ID, "owner@example.com", store.RoleOwner, nil)
 	add(l.ID, "poster@example.com", store.RoleNonmember, nil)
 	add(other.ID, "elsewhere@example.com", store.RoleMember, nil)
+	add(l.ID, "late@example.org", store.RoleMember, nil)
 
 	for _, personal := range []bool{false, true} {
 		got := map[string]store.Recipient{}
@@ -45,7 +46,7 @@ func testRecipients(t *testing.T, open Opener) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		if want := []string{"alice@example.com", "nocopy@example.net", "own@example.com"}; !slices.Equal(keys, want) {
+		if want := []string{"alice@example.com", "late@example.org", "nocopy@example.net", "own@example.com"}; !slices.Equal(keys, want) {
 			t.Fatalf("personal=%v: recipients %v, want %v", personal, keys, want)
 		}
 		if r := got["own@example.com"]; r.ReceiveOwnPostings || !r.ReceiveListCopy {
@@ -63,6 +64,19 @@ func testRecipients(t *testing.T, open Opener) {
 		case !personal && (r.DisplayName != "" || r.Token != "" || r.Language != ""):
 			t.Errorf("plain walk filled personal fields: %+v", r)
 		}
+	}
+
+	// An address with a line break (the store does not forbid one) comes
+	// out whole all the same.
+	add(other.ID, "odd\nline@example.com", store.RoleMember, nil)
+	var others []string
+	must(t, s.EachRecipient(c, other.ID, false, func(r *store.Recipient) error {
+		others = append(others, r.Email)
+		return nil
+	}), "EachRecipient of other")
+	slices.Sort(others)
+	if want := []string{"elsewhere@example.com", "odd\nline@example.com"}; !slices.Equal(others, want) {
+		t.Errorf("other list: %q, want %q", others, want)
 	}
 
 	stop := errors.New("stop")

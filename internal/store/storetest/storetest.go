@@ -41,8 +41,9 @@ func Run(t *testing.T, open Opener) {
 		{"Cascade", testCascade},
 		{"Concurrency", testConcurrency},
 		{"Requests", testRequests}, {"MemberLookup", testMemberLookup}, {"Quotas", testQuotas},
-		{"BounceScores", testBounceScores}, // bounce processing (bouncescores.go)
-		{"Recipients", testRecipients},     // delivery (recipients.go)
+		{"BounceScores", testBounceScores},   // bounce processing (bouncescores.go)
+		{"Recipients", testRecipients},       // delivery (recipients.go)
+		{"MemberBatches", testMemberBatches}, // bulk adds (memberbatch.go)
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.fn(t, open) })

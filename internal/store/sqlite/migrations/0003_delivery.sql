@@ -25,3 +25,8 @@ CREATE TABLE dkim_keys (
 	private_key TEXT NOT NULL, -- PKCS #8, PEM
 	created     TIMESTAMP NOT NULL
 );
+
+-- The delivery walk (store.Recipients, sqlstore/recipients.go): the members
+-- who get posts, in member id spans, without reading the members table.
+CREATE INDEX members_recipients ON members
+	(list_id, role, delivery_status, delivery_mode, id, address_id, receive_own_postings, receive_list_copy);
