@@ -134,7 +134,7 @@ func pipelinePosts() []pipelinePost {
 			held: "email command", notice: "awaits"},
 		{name: "no-subject", from: "bob@example.net", raw: pmsg("no-subject", "bob@example.net", devAddr, "", "x"), held: "no subject", notice: "awaits"},
 		{name: "many-recipients", from: "alice@example.com",
-			raw: pmsg("many-recipients", "alice@example.com", devAddr+", a@x.example, b@x.example, c@x.example, d@x.example, e@x.example, f@x.example, g@x.example, h@x.example, i@x.example", "Hi all", "x"),
+			raw:  pmsg("many-recipients", "alice@example.com", devAddr+", a@x.example, b@x.example, c@x.example, d@x.example, e@x.example, f@x.example, g@x.example, h@x.example, i@x.example", "Hi all", "x"),
 			held: "10 recipients", notice: "awaits"},
 		{name: "closed-nonmember", list: "closed", from: "outsider@example.biz", raw: pmsg("closed-nonmember", "outsider@example.biz", "closed@lists.example.org", "Hi", "x"),
 			notice: "was rejected"},

@@ -276,3 +276,25 @@ func TestPostfixSocketmap(t *testing.T) {
 	}
 	noListMailAtSink(t, h)
 }
+
+// The same hand-over over herald's LMTP unix socket (lmtp:unix:PATH; the
+// test instance's lmtp client is not chrooted).
+func TestPostfixLMTPSocket(t *testing.T) {
+	h, p := postfixH(t, `transport = "socket"`)
+	searchable(t, filepath.Join(h.Dir, "data"))
+	out := h.MustRun("mta", "postfix")
+	if !strings.Contains(string(readFile(filepath.Join(h.Dir, "data", "mta", "postfix", "transport"))), "lmtp:unix:"+filepath.Join(h.Dir, "data", "lmtp.sock")) {
+		t.Fatalf("transport map does not name the socket; herald mta postfix:\n%s", out)
+	}
+	applyPostfix(h, p)
+	h.Start()
+	res := sendSMTP(t, p.addr(), "carol@example.org", []string{"dev@lists.example.net"},
+		msg("carol@example.org", "dev@lists.example.net", "Via the socket", "Unix socket LMTP."))
+	if res[0].code != 250 {
+		t.Fatalf("RCPT: %+v", res)
+	}
+	waitRcpts(t, h, "Via the socket", "carol@example.org")
+	if !regexp.MustCompile(`to=<dev@lists\.example\.net>, relay=[^ ]*lmtp\.sock`).Match(readFile(filepath.Join(p.dir, "maillog"))) {
+		t.Error("Postfix did not deliver over the unix socket")
+	}
+}

@@ -81,7 +81,7 @@ min_free_mb = 64
 
 [delivery]
 # Parallel connections to the MTA, and recipients per SMTP transaction.
-connections = 4
+connections = 8
 max_recipients = 500
 # Give up on a temporarily failing recipient after this long.
 retry_period = "120h"

@@ -106,7 +106,7 @@ type Spool struct {
 
 // Delivery tunes the outgoing runners.
 type Delivery struct {
-	// Connections to the MTA kept open in parallel. Default 4.
+	// Connections to the MTA kept open in parallel. Default 8.
 	Connections int `toml:"connections"`
 	// MaxRecipients per SMTP transaction. Default 500.
 	MaxRecipients int `toml:"max_recipients"`
@@ -170,7 +170,7 @@ func Default() Config {
 		SMTP:     SMTP{Host: "127.0.0.1", Port: 25},
 		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
 		Spool:    Spool{MinFreeMB: 64, MaxAttempts: 5},
-		Delivery: Delivery{Connections: 4, MaxRecipients: 500, RetryPeriod: Duration{120 * time.Hour}, RetryMin: Duration{time.Minute}},
+		Delivery: Delivery{Connections: 8, MaxRecipients: 500, RetryPeriod: Duration{120 * time.Hour}, RetryMin: Duration{time.Minute}},
 		Log:      Log{Level: "info", Format: "text"},
 		MTA:      defaultMTA(),
 

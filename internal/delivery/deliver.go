@@ -23,7 +23,7 @@ type Options struct {
 	Addr string
 	// Helo name. Default "localhost".
 	Helo string
-	// Connections kept open to the MTA. Default 4.
+	// Connections kept open to the MTA. Default 8.
 	Connections int
 	// MaxRecipients per bulk transaction. Default 500.
 	MaxRecipients int
@@ -128,7 +128,7 @@ func setDefaults(o *Options) {
 	if o.Helo == "" {
 		o.Helo = "localhost"
 	}
-	def(&o.Connections, 4)
+	def(&o.Connections, 8)
 	def(&o.MaxRecipients, 500)
 	defDur(&o.RetryPeriod, 5*24*time.Hour)
 	defDur(&o.RetryMin, time.Minute)

@@ -22,4 +22,11 @@
 //     read, so the server never blocks writing replies the client does not
 //     read (RFC 2920 §3.1's deadlock).
 //   - The body is never copied: Tx.Body is written as it is (see Wire).
+//
+// Per-command costs are kept off the hot path: commands are written into
+// one buffer per connection and flushed once per pipelined batch; the
+// connection's read and write deadlines are refreshed at most every
+// Timeout/16 (not per command); replies are parsed from the read buffer,
+// and positive single-line replies to MAIL, RCPT and DATA, whose texts
+// nothing reads, without allocating.
 package smtpclient
