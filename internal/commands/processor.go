@@ -12,6 +12,7 @@ import (
 	"herald/internal/bounce"
 	"herald/internal/membership"
 	"herald/internal/mime"
+	"herald/internal/moderation"
 	"herald/internal/notice"
 	"herald/internal/runner"
 	"herald/internal/spool"
@@ -24,8 +25,17 @@ type Store interface {
 	GetList(ctx context.Context, name, domain string) (*store.List, error)
 }
 
+// Moderator carries out moderators' replies to hold notices (package
+// moderation): a "confirm TOKEN" whose token is a held post's.
+type Moderator interface {
+	HandleModeratorReply(ctx context.Context, l *store.List, token string, d moderation.Decision, reason string) (*store.Held, error)
+}
+
 // Options tune the processor.
 type Options struct {
+	// Moderator handles replies to hold notices; nil: such replies are
+	// answered as unknown tokens.
+	Moderator Moderator
 	// Logger. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -59,6 +69,7 @@ type request struct {
 	sender    string // normalized From (or envelope sender)
 	name      string // From display name, cleaned
 	msgID     string
+	body      string // the message's text, for a moderator's decision
 	results   []result
 	mail      []spool.Item
 	answered  bool // some mail already went to the sender
@@ -92,6 +103,7 @@ func (p *Processor) Process(ctx context.Context, c *spool.Claim) error {
 		return c.Done(ctx)
 	}
 	req := p.newRequest(l, msg, env.Sender)
+	req.body = mime.TextBody(msg)
 	if req.sender == "" {
 		log.Info("command message without a sender address, dropped")
 		return c.Done(ctx)

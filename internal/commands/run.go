@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -41,6 +42,10 @@ func (p *Processor) run(ctx context.Context, req *request, cmd Command) error {
 	case Confirm:
 		if len(cmd.Args) != 1 {
 			add("Usage: confirm TOKEN")
+			return nil
+		}
+		if moderation.IsHeldToken(cmd.Args[0]) && p.opts.Moderator != nil {
+			add(p.moderate(ctx, req, cmd.Args[0]))
 			return nil
 		}
 		o, err = p.svc.Confirm(ctx, l, cmd.Args[0])
@@ -193,4 +198,24 @@ func (p *Processor) reply(req *request) spool.Item {
 
 func indent(s string) string {
 	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
+
+// moderate carries out a moderator's reply to a hold notice and returns
+// the result line. The token is the authority: it went only to the
+// list's moderators, as in Mailman.
+func (p *Processor) moderate(ctx context.Context, req *request, token string) string {
+	d, reason, ok := moderation.ParseReply(req.body)
+	if !ok {
+		return "No decision found: start the reply with approve, reject REASON or discard. Nothing was changed."
+	}
+	h, err := p.opts.Moderator.HandleModeratorReply(ctx, req.list, token, d, reason)
+	if errors.Is(err, store.ErrNotFound) {
+		return "No held post has this code: it was decided already or has expired."
+	}
+	if err != nil {
+		p.log.Warn("moderator reply failed", "list", req.list.Name, "domain", req.list.Domain, "err", err)
+		return "The decision could not be carried out now; please try again later."
+	}
+	return fmt.Sprintf("Held post #%d from %s: %s.", h.ID, h.Sender, map[moderation.Decision]string{
+		moderation.Approve: "approved", moderation.Reject: "rejected", moderation.Discard: "discarded"}[d])
 }

@@ -12,6 +12,7 @@ import (
 	"herald/internal/commands"
 	"herald/internal/config"
 	"herald/internal/membership"
+	"herald/internal/moderation"
 	"herald/internal/runner"
 	"herald/internal/spool"
 	"herald/internal/store"
@@ -35,8 +36,8 @@ func NewMembership(cfg *config.Config, st store.Store, log *slog.Logger) *member
 
 // commandRunner is the runner of the command queue. Four workers let the
 // spool batch their claims' syncs into one group commit.
-func commandRunner(st store.Store, sp *spool.Spool, svc *membership.Service, log *slog.Logger) *runner.Runner {
-	return runner.New("command", spool.Command, sp, commands.New(st, svc, commands.Options{Logger: log}),
+func commandRunner(st store.Store, sp *spool.Spool, svc *membership.Service, mod *moderation.Service, log *slog.Logger) *runner.Runner {
+	return runner.New("command", spool.Command, sp, commands.New(st, svc, commands.Options{Logger: log, Moderator: mod}),
 		runner.Options{Workers: 4, Logger: log})
 }
 

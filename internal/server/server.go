@@ -117,7 +117,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 		runner.New("owner", spool.Owner, sp, owner.New(st, log), runner.Options{Logger: log}),
 		runner.New("out", spool.Out, sp, deliverer, runner.Options{Workers: cfg.Delivery.Connections, Logger: log}),
 		runner.New("retry", spool.Retry, sp, runner.ProcessorFunc(runner.Requeue), runner.Options{Logger: log}),
-		commandRunner(st, sp, members, log),
+		commandRunner(st, sp, members, mod, log),
 		bounceRunner(cfg, st, sp, log),
 	}
 
