@@ -28,6 +28,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -88,7 +89,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	if _, err := migrate.Up(ctx, w, Migrations(), Dialect); err != nil {
+	if err := migrateUp(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -152,4 +153,31 @@ func hasCode(err error, codes ...int) bool {
 		}
 	}
 	return false
+}
+
+// migrateUp runs the migrations, retrying while another process holds the
+// lock SQLite needs to switch a new file to WAL: that step does not always
+// go through the busy handler, so processes starting together on a new
+// file (serve and a CLI command) would otherwise fail with SQLITE_BUSY.
+func migrateUp(ctx context.Context, w *sql.DB) error {
+	deadline := time.Now().Add(BusyTimeoutMS * time.Millisecond)
+	wait := 5 * time.Millisecond
+	for {
+		_, err := migrate.Up(ctx, w, Migrations(), Dialect)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "SQLITE_BUSY") || strings.Contains(s, "database is locked")
 }
