@@ -89,7 +89,8 @@ func TestDiskFull(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	ok := h.Sink.WaitFor(90*time.Second, func(ms []smtpsink.Message) bool {
+	var missing []int
+	ok := h.Sink.WaitFor(3*time.Minute, func(ms []smtpsink.Message) bool {
 		seen := map[int]bool{}
 		for _, m := range ms {
 			if sm := enospcID.FindSubmatch(m.Data); sm != nil {
@@ -97,14 +98,17 @@ func TestDiskFull(t *testing.T) {
 				seen[i] = true
 			}
 		}
+		missing = missing[:0]
 		for _, i := range acked {
 			if !seen[i] {
-				return false
+				missing = append(missing, i)
 			}
 		}
-		return true
+		return len(missing) == 0
 	})
 	if !ok {
-		t.Fatalf("not every acknowledged message was delivered after space returned (%d acked)", len(acked))
+		counts, _, _ := h.Run("spool", "ls")
+		t.Fatalf("after space returned, %d of %d acknowledged messages were not delivered (%v); spool:\n%s",
+			len(missing), len(acked), missing, counts)
 	}
 }

@@ -68,6 +68,8 @@ type Runner struct {
 	log   *slog.Logger
 	// Stats counts outcomes.
 	Stats Stats
+	// diskFull counts consecutive entries parked for lack of space.
+	diskFull atomic.Int64
 }
 
 // dontRecover lets tests see a processor's panic instead of a shunt.
@@ -149,25 +151,50 @@ func (r *Runner) Handle(ctx context.Context, c *spool.Claim) {
 	err := r.process(pctx, c)
 	if err == nil {
 		r.Stats.Processed.Add(1)
+		r.diskFull.Store(0)
 		return
 	}
 	if status.IsTemporary(err) && c.Envelope.Attempts+1 < r.opts.MaxAttempts {
 		at := r.opts.Now().Add(Backoff(c.Envelope.Attempts))
-		if rerr := c.Retry(pctx, at, err); rerr == nil {
+		rerr := c.Retry(pctx, at, err)
+		if rerr == nil {
 			r.Stats.Retried.Add(1)
 			log.Warn("retry later", "err", err, "attempts", c.Envelope.Attempts+1, "at", at)
 			return
-		} else {
-			log.Error("retry failed, shunting", "err", rerr)
 		}
+		if errors.Is(rerr, spool.ErrDiskFull) {
+			r.park(ctx, c, rerr, log)
+			return
+		}
+		log.Error("retry failed, shunting", "err", rerr)
 	}
 	if serr := c.Shunt(pctx, err); serr != nil {
-		// The claim stays; spool recovery returns it on the next start.
+		// Moving the entry needs a new file; giving it back is one rename.
 		log.Error("shunt failed", "err", serr, "cause", err)
+		r.park(ctx, c, serr, log)
 		return
 	}
 	r.Stats.Shunted.Add(1)
 	log.Error("shunted", "err", err)
+}
+
+// park handles a claim that can be neither retried nor shunted, which
+// happens when the disk is full (both write a new file): it waits, longer
+// each time this keeps happening, then gives the entry back unchanged, so
+// it is processed again once there is room — without a tight loop, and
+// without leaving it claimed until the next start.
+func (r *Runner) park(ctx context.Context, c *spool.Claim, cause error, log *slog.Logger) {
+	n := r.diskFull.Add(1)
+	wait := min(time.Second<<min(n-1, 5), 30*time.Second)
+	log.Warn("cannot move the entry; giving it back later", "err", cause, "wait", wait)
+	select {
+	case <-time.After(wait):
+	case <-ctx.Done():
+	}
+	if err := c.Release(context.WithoutCancel(ctx)); err != nil {
+		// Still claimed: spool recovery returns it on the next start.
+		log.Error("release failed", "err", err)
+	}
 }
 
 func (r *Runner) process(ctx context.Context, c *spool.Claim) (err error) {
