@@ -187,6 +187,24 @@ func (a *app) openSpool(cfg *config.Config) (*spool.Spool, error) {
 	return server.OpenSpool(a.ctx, cfg, a.quietLogger())
 }
 
+// withSpool runs fn with the configured spool open and closes it.
+func (a *app) withSpool(fn func(cfg *config.Config, sp *spool.Spool) error) (err error) {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	sp, err := a.openSpool(cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := sp.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close spool: %w", cerr)
+		}
+	}()
+	return fn(cfg, sp)
+}
+
 // withStore runs fn with an open store and closes it.
 func (a *app) withStore(fn func(cfg *config.Config, st store.Store) error) (err error) {
 	cfg, st, err := a.openStore()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"herald/internal/config"
 	"herald/internal/spool"
 
 	"github.com/spf13/cobra"
@@ -17,46 +18,32 @@ func (a *app) spoolCmd() *cobra.Command {
 	ls := &cobra.Command{
 		Use: "ls [QUEUE]", Short: "count entries per queue, or list one queue with an age-by-list table", Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
-			sp, err := a.openSpool(cfg)
-			if err != nil {
-				return err
-			}
-			defer sp.Close()
-			if len(args) == 0 {
-				return a.spoolCounts(sp)
-			}
-			if !slices.Contains(spool.Queues, args[0]) {
+			if len(args) == 1 && !slices.Contains(spool.Queues, args[0]) {
 				return usageError{fmt.Errorf("queue %q is not one of %s", args[0], strings.Join(spool.Queues, ", "))}
 			}
-			return a.spoolList(sp, args[0])
+			return a.withSpool(func(_ *config.Config, sp *spool.Spool) error {
+				if len(args) == 0 {
+					return a.spoolCounts(sp)
+				}
+				return a.spoolList(sp, args[0])
+			})
 		},
 	}
 	show := &cobra.Command{
 		Use: "show ID", Short: "show one entry: envelope and message", Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
-			sp, err := a.openSpool(cfg)
-			if err != nil {
-				return err
-			}
-			defer sp.Close()
-			e, err := sp.Get(args[0])
-			if err != nil {
-				return fmt.Errorf("spool entry %s: %w", args[0], err)
-			}
-			if a.json {
-				return a.printJSON(map[string]any{"id": e.ID, "envelope": e.Envelope, "message": string(e.Message)})
-			}
-			a.printEnvelope(e)
-			a.printf("\n%s\n", safeText(string(e.Message)))
-			return nil
+			return a.withSpool(func(_ *config.Config, sp *spool.Spool) error {
+				e, err := sp.Get(args[0])
+				if err != nil {
+					return fmt.Errorf("spool entry %s: %w", args[0], err)
+				}
+				if a.json {
+					return a.printJSON(map[string]any{"id": e.ID, "envelope": e.Envelope, "message": string(e.Message)})
+				}
+				a.printEnvelope(e)
+				a.printf("\n%s\n", safeText(string(e.Message)))
+				return nil
+			})
 		},
 	}
 	var all bool
@@ -66,37 +53,32 @@ func (a *app) spoolCmd() *cobra.Command {
 			if (len(args) == 1) == all {
 				return usageError{fmt.Errorf("give either an ID or --all")}
 			}
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
-			sp, err := a.openSpool(cfg)
-			if err != nil {
-				return err
-			}
-			defer sp.Close()
-			ids := args
-			if all {
-				es, err := sp.List(spool.Shunt)
-				if err != nil {
-					return fmt.Errorf("list shunt: %w", err)
-				}
-				ids = nil
-				for _, e := range es {
-					ids = append(ids, e.ID)
-				}
-			}
-			for _, id := range ids {
-				if err := sp.Unshunt(a.ctx, id); err != nil {
-					return fmt.Errorf("unshunt %s: %w", id, err)
-				}
-			}
-			return a.done(map[string]any{"unshunted": ids}, "unshunted %d entr%s\n", len(ids), plural(len(ids), "y", "ies"))
+			return a.withSpool(func(_ *config.Config, sp *spool.Spool) error { return a.unshunt(sp, args, all) })
 		},
 	}
 	unshunt.Flags().BoolVar(&all, "all", false, "unshunt every entry")
 	cmd.AddCommand(ls, show, unshunt)
 	return cmd
+}
+
+// unshunt puts the given shunted entries, or all of them, back.
+func (a *app) unshunt(sp *spool.Spool, ids []string, all bool) error {
+	if all {
+		es, err := sp.List(spool.Shunt)
+		if err != nil {
+			return fmt.Errorf("list shunt: %w", err)
+		}
+		ids = nil
+		for _, e := range es {
+			ids = append(ids, e.ID)
+		}
+	}
+	for _, id := range ids {
+		if err := sp.Unshunt(a.ctx, id); err != nil {
+			return fmt.Errorf("unshunt %s: %w", id, err)
+		}
+	}
+	return a.done(map[string]any{"unshunted": ids}, "unshunted %d entr%s\n", len(ids), plural(len(ids), "y", "ies"))
 }
 
 func plural(n int, one, many string) string {

@@ -1,15 +1,14 @@
 package mime
 
 import (
+	"herald/internal/testutil/golden"
+
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 const (
 	goldenPrefix = "[dev] "
@@ -52,14 +51,14 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("Decorate: %v", err)
 			}
 			checkDecorated(t, raw, m.Bytes(), "Subject")
-			compareGolden(t, strings.TrimSuffix(file, ".eml")+".golden", m.Bytes())
+			golden.Check(t, strings.TrimSuffix(file, ".eml")+".golden", m.Bytes())
 
 			m, _ = Parse(raw)
 			if err := Decorate(m, "", goldenFooterUTF8); err != nil {
 				t.Fatalf("Decorate: %v", err)
 			}
 			checkDecorated(t, raw, m.Bytes(), "")
-			compareGolden(t, strings.TrimSuffix(file, ".eml")+".utf8.golden", m.Bytes())
+			golden.Check(t, strings.TrimSuffix(file, ".eml")+".utf8.golden", m.Bytes())
 		})
 	}
 }
@@ -91,22 +90,5 @@ func checkDecorated(t *testing.T, in, out []byte, changed string) {
 	}
 	if err := Walk(m, func(*Part) error { return nil }); err != nil {
 		t.Errorf("Walk(output): %v", err)
-	}
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }

@@ -1,18 +1,16 @@
 package mta_test
 
 import (
+	"herald/internal/testutil/golden"
+
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"herald/internal/mta"
 	"herald/internal/mta/model"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // goldenSnapshot has two domains with a list of the same name each.
 func goldenSnapshot() *model.Snapshot {
@@ -57,24 +55,7 @@ func TestGoldenSocketmap(t *testing.T) {
 	g, _ := mta.Lookup("postfix")
 	tg := goldenTarget("postfix", "tcp")
 	tg.Socketmap = "127.0.0.1:8025"
-	checkGolden(t, filepath.Join("testdata", "postfix-socketmap.golden"), render(g, goldenSnapshot(), tg))
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update to accept):\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "postfix-socketmap.golden"), render(g, goldenSnapshot(), tg))
 }
 
 func TestGolden(t *testing.T) {
@@ -82,7 +63,7 @@ func TestGolden(t *testing.T) {
 		for _, tr := range []string{"tcp", "socket", "pipe", "maildir"} {
 			t.Run(g.Name()+"-"+tr, func(t *testing.T) {
 				got := render(g, goldenSnapshot(), goldenTarget(g.Name(), tr))
-				checkGolden(t, filepath.Join("testdata", g.Name()+"-"+tr+".golden"), got)
+				golden.Check(t, filepath.Join("testdata", g.Name()+"-"+tr+".golden"), got)
 			})
 		}
 	}

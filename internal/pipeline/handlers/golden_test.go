@@ -1,13 +1,13 @@
 package handlers
 
 import (
+	"herald/internal/testutil/golden"
+
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,8 +15,6 @@ import (
 	"herald/internal/pipeline"
 	"herald/internal/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // goldenCase runs handlers over testdata/<input> and compares the result
 // with testdata/<name>.golden: the rewritten message, then (after a
@@ -118,7 +116,7 @@ func TestGolden(t *testing.T) {
 				b.WriteString("\n=== out meta " + k + ": " + m.OutMeta[k] + "\n")
 			}
 			got := randomID.ReplaceAll(b.Bytes(), []byte("<RANDOM@"))
-			compareGolden(t, filepath.Join("testdata", c.name+".golden"), got)
+			golden.Check(t, filepath.Join("testdata", c.name+".golden"), got)
 			if _, err := mime.Parse(m.Msg.Bytes()); err != nil {
 				t.Errorf("output does not parse: %v", err)
 			}
@@ -154,21 +152,4 @@ func newPost(t testing.TB, raw []byte, tweak func(*store.Settings)) *pipeline.Me
 		m.Sender = m.Senders[0]
 	}
 	return m
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it); got:\n%s", path, strings.ReplaceAll(string(got), "\r\n", "⏎\n"))
-	}
 }
