@@ -18,6 +18,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./tests/...
+	./scripts/check-libc.sh
 
 # The race detector needs cgo; the binary the integration tests run is static.
 unit:
