@@ -3,12 +3,15 @@
 // whole process and writes the profile there when the command returns
 // (for `serve`, at SIGTERM). The delivery bench builds it instead of
 // cmd/herald with -cpuprofile, so profiling needs no debug endpoint in
-// the real binary.
+// the real binary. BENCH_HERALD_PPROF=127.0.0.1:PORT also serves
+// net/http/pprof there, to profile a phase of a running server.
 package main
 
 import (
 	"context"
 	"fmt"
+	"net/http"
+	_ "net/http/pprof" // served only when BENCH_HERALD_PPROF is set
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -23,6 +26,13 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	if addr := os.Getenv("BENCH_HERALD_PPROF"); addr != "" {
+		go func() {
+			if err := http.ListenAndServe(addr, nil); err != nil {
+				fmt.Fprintln(os.Stderr, "pprof:", err)
+			}
+		}()
+	}
 	if path := os.Getenv("BENCH_HERALD_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {

@@ -92,7 +92,7 @@ func (db *DB) ListBans(ctx context.Context, listID int64) ([]store.Ban, error) {
 }
 
 func (db *DB) queryBans(ctx context.Context, op, query string, args ...any) ([]store.Ban, error) {
-	rows, err := db.R.QueryContext(ctx, db.q(query), args...)
+	rows, err := db.query(ctx, db.R, query, args...)
 	if err != nil {
 		return nil, db.wrap(op, err)
 	}

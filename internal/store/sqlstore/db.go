@@ -41,8 +41,10 @@ type Dialect struct {
 
 // DB is a store.Store over a write pool W and a read pool R.
 type DB struct {
-	W, R *sql.DB
-	d    Dialect
+	W, R     *sql.DB
+	d        Dialect
+	stmts    stmtCache
+	settings settingsMemo
 }
 
 var _ store.Store = (*DB)(nil)
@@ -54,7 +56,7 @@ func New(w, r *sql.DB, d Dialect) *DB {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	err := db.W.Close()
+	err := errors.Join(db.closeStmts(), db.W.Close())
 	if db.R != db.W {
 		err = errors.Join(err, db.R.Close())
 	}

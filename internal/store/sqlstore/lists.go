@@ -15,13 +15,13 @@ const listCols = `id, name, domain, settings, created, post_id, last_post_at`
 // rowScanner is *sql.Row or *sql.Rows.
 type rowScanner interface{ Scan(dest ...any) error }
 
-func scanList(r rowScanner) (*store.List, error) {
+func (db *DB) scanList(r rowScanner) (*store.List, error) {
 	var l store.List
 	var settings []byte
 	if err := r.Scan(&l.ID, &l.Name, &l.Domain, &settings, timeCol{&l.Created}, &l.PostID, timeCol{&l.LastPostAt}); err != nil {
 		return nil, err
 	}
-	s, err := decodeSettings(l.Name, settings)
+	s, err := db.settings.decode(l.Name, settings)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", l.Address(), err)
 	}
@@ -68,8 +68,8 @@ func (db *DB) CreateList(ctx context.Context, l *store.List) error {
 // GetList implements store.Lists.
 func (db *DB) GetList(ctx context.Context, name, domain string) (*store.List, error) {
 	name, domain = norm(name), norm(domain)
-	l, err := scanList(db.R.QueryRowContext(ctx,
-		db.q(`SELECT `+listCols+` FROM lists WHERE name = ? AND domain = ?`), name, domain))
+	l, err := db.scanList(db.queryRow(ctx, db.R,
+		`SELECT `+listCols+` FROM lists WHERE name = ? AND domain = ?`, name, domain))
 	if err != nil {
 		return nil, db.wrap("get list "+name+"@"+domain, err)
 	}
@@ -78,7 +78,7 @@ func (db *DB) GetList(ctx context.Context, name, domain string) (*store.List, er
 
 // GetListByID implements store.Lists.
 func (db *DB) GetListByID(ctx context.Context, id int64) (*store.List, error) {
-	l, err := scanList(db.R.QueryRowContext(ctx, db.q(`SELECT `+listCols+` FROM lists WHERE id = ?`), id))
+	l, err := db.scanList(db.queryRow(ctx, db.R, `SELECT `+listCols+` FROM lists WHERE id = ?`, id))
 	if err != nil {
 		return nil, db.wrap(fmt.Sprintf("get list %d", id), err)
 	}
@@ -100,7 +100,7 @@ func (db *DB) ListLists(ctx context.Context, domain string) ([]store.List, error
 	defer rows.Close()
 	var out []store.List
 	for rows.Next() {
-		l, err := scanList(rows)
+		l, err := db.scanList(rows)
 		if err != nil {
 			return nil, db.wrap(op, err)
 		}

@@ -114,8 +114,8 @@ func (db *DB) GetMember(ctx context.Context, listID int64, email string, role st
 func (db *DB) MemberRoles(ctx context.Context, listID int64, email string) ([]store.Member, error) {
 	email = norm(email)
 	op := fmt.Sprintf("get roles of %s on list %d", email, listID)
-	rows, err := db.R.QueryContext(ctx, db.q(`SELECT `+memberCols+memberFrom+
-		`WHERE m.list_id = ? AND a.email = ? ORDER BY m.role`), listID, email)
+	rows, err := db.query(ctx, db.R, `SELECT `+memberCols+memberFrom+
+		`WHERE m.list_id = ? AND a.email = ? ORDER BY m.role`, listID, email)
 	if err != nil {
 		return nil, db.wrap(op, err)
 	}

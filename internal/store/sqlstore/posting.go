@@ -30,14 +30,16 @@ func (db *DB) RecordPost(ctx context.Context, listID int64, email string, at tim
 	return n, nil
 }
 
+const numberPostSQL = `UPDATE lists SET post_id = post_id + 1, last_post_at = ? WHERE id = ? RETURNING post_id`
+
 // NumberPost implements store.Posting in one transaction.
 func (db *DB) NumberPost(ctx context.Context, listID int64, email string, at time.Time) (int64, error) {
 	email = norm(email)
 	op := fmt.Sprintf("number post of %q on list %d", email, listID)
 	var id int64
+	db.prepareW(ctx, numberPostSQL, recordPostSQL)
 	err := db.inTx(ctx, op, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, db.q(`UPDATE lists SET post_id = post_id + 1, last_post_at = ?
-			WHERE id = ? RETURNING post_id`), timeArg(at), listID).Scan(&id)
+		err := db.txQueryRow(ctx, tx, numberPostSQL, timeArg(at), listID).Scan(&id)
 		if err != nil {
 			return db.wrap(op, err)
 		}
@@ -45,7 +47,7 @@ func (db *DB) NumberPost(ctx context.Context, listID int64, email string, at tim
 			return nil
 		}
 		var n int64
-		return db.wrap(op, tx.QueryRowContext(ctx, db.q(recordPostSQL), listID, email, timeArg(at)).Scan(&n))
+		return db.wrap(op, db.txQueryRow(ctx, tx, recordPostSQL, listID, email, timeArg(at)).Scan(&n))
 	})
 	return id, err
 }

@@ -111,11 +111,11 @@ func (db *DB) walkSpans(ctx context.Context, listID, from, to int64, fn func(*st
 func (db *DB) querySpan(ctx context.Context, listID, from, to int64) (int, string, error) {
 	var n int
 	var agg sql.NullString
-	err := db.R.QueryRowContext(ctx, db.q(`SELECT count(*), string_agg(CASE
+	err := db.queryRow(ctx, db.R, `SELECT count(*), string_agg(CASE
 			WHEN m.receive_own_postings AND m.receive_list_copy THEN a.email
 			ELSE ? || (CASE WHEN m.receive_own_postings THEN '1' ELSE '0' END)
 				|| (CASE WHEN m.receive_list_copy THEN '1' ELSE '0' END) || a.email END, ?)`+
-		memberFrom+recipientWhere+` AND m.id > ? AND m.id <= ?`),
+		memberFrom+recipientWhere+` AND m.id > ? AND m.id <= ?`,
 		"\t", "\n", listID, string(store.RoleMember), store.DeliveryEnabled, store.ModeRegular, from, to).Scan(&n, &agg)
 	return n, agg.String, err
 }

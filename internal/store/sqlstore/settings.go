@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync"
 
 	"herald/internal/store"
 )
@@ -58,4 +59,53 @@ func decodeSettings(list string, data []byte) (store.Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// settingsMemo remembers decoded settings by list name and encoded form:
+// decoding the JSON object by reflection costs more than the query that
+// fetched it, and a list's settings change rarely. A changed row has a
+// different encoding, so the memo is never stale; it is cleared when it
+// grows past memoLimit entries.
+type settingsMemo struct {
+	mu sync.Mutex
+	m  map[string]store.Settings
+}
+
+const memoLimit = 4096
+
+// decode is decodeSettings through the memo. Every call returns its own
+// copy, so a caller may change the slices it gets.
+func (sm *settingsMemo) decode(list string, data []byte) (store.Settings, error) {
+	key := list + "\x00" + string(data)
+	sm.mu.Lock()
+	s, ok := sm.m[key]
+	sm.mu.Unlock()
+	if ok {
+		return cloneSettings(s), nil
+	}
+	s, err := decodeSettings(list, data)
+	if err != nil {
+		return s, err
+	}
+	sm.mu.Lock()
+	if sm.m == nil || len(sm.m) >= memoLimit {
+		sm.m = map[string]store.Settings{}
+	}
+	sm.m[key] = cloneSettings(s)
+	sm.mu.Unlock()
+	return s, nil
+}
+
+// cloneSettings copies s with fresh slices.
+func cloneSettings(s store.Settings) store.Settings {
+	v := reflect.ValueOf(&s).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Kind() == reflect.Slice && !f.IsNil() {
+			c := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+			reflect.Copy(c, f)
+			f.Set(c)
+		}
+	}
+	return s
 }

@@ -88,3 +88,35 @@ func TestNewToken(t *testing.T) {
 		t.Errorf("tokens %q, %q: want 32 hex characters, distinct", a, b)
 	}
 }
+
+func TestSettingsMemoReturnsCopies(t *testing.T) {
+	s := store.DefaultSettings("dev")
+	s.AcceptableAliases = []string{"a@example.org"}
+	enc, err := encodeSettings(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var memo settingsMemo
+	first, err := memo.decode("dev", []byte(enc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.AcceptableAliases[0] = "changed@example.org"
+	second, err := memo.decode("dev", []byte(enc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(second, s) {
+		t.Errorf("a caller's change leaked into the memo: got %v", second.AcceptableAliases)
+	}
+	if _, err := memo.decode("dev", []byte("not json")); err == nil {
+		t.Error("memo accepted garbage")
+	}
+	other, err := memo.decode("ops", []byte(enc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := decodeSettings("ops", []byte(enc)); !reflect.DeepEqual(other, want) {
+		t.Errorf("memo mixed up lists: got %+v", other)
+	}
+}
