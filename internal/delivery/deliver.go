@@ -159,6 +159,13 @@ func (d *Deliverer) Close() {
 // Process delivers one out entry.
 func (d *Deliverer) Process(ctx context.Context, c *spool.Claim) error {
 	start := time.Now()
+	if !d.eng.awaitMTA(d.stopping) {
+		// Stopping during an outage: the entry goes back as it was.
+		if err := c.Release(ctx); err != nil {
+			return status.Temporary(fmt.Errorf("give back %s during an MTA outage: %w", c.ID, err))
+		}
+		return nil
+	}
 	d.Stats.Entries.Add(1)
 	j, rs, err := d.prepare(ctx, c)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"herald/internal/spool"
 	"herald/internal/store"
+	"herald/internal/testutil/smtpsink"
 
 	"github.com/emersion/go-smtp"
 )
@@ -156,6 +157,95 @@ func TestMTADownRetriesEverything(t *testing.T) {
 	}
 	if n := e.d.Stats.Dials.Load(); n > 3 {
 		t.Errorf("%d dial attempts during the outage, want backoff", n)
+	}
+}
+
+// freeAddr returns a loopback address nothing listens on (yet).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// processAsync claims the next out entry and processes it in a goroutine;
+// the channel reports Process's result.
+func (e *env) processAsync() <-chan error {
+	e.t.Helper()
+	c, ok, err := e.sp.TryClaim(spool.Out)
+	if err != nil || !ok {
+		e.t.Fatalf("claim: %v %v", ok, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.d.Process(context.Background(), c) }()
+	return done
+}
+
+func TestMTADownEntriesWaitForIt(t *testing.T) {
+	addr := freeAddr(t)
+	e := newEnv(t, func(o *Options) { o.Addr = addr })
+	e.enqueue(spool.Envelope{Recipients: []string{"first@example.net"}})
+	e.process() // finds the MTA down: deferred
+	if rs := e.retryEntries(); len(rs) != 1 {
+		t.Fatalf("first entry: %d retry entries, want 1", len(rs))
+	}
+	e.enqueue(spool.Envelope{Recipients: []string{"second@example.net"}})
+	done := e.processAsync()
+	select {
+	case err := <-done:
+		t.Fatalf("second entry finished while the MTA was down: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	sink, err := smtpsink.StartOn(addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s again: %v", addr, err)
+	}
+	defer sink.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("second entry still waiting after the MTA came back")
+	}
+	if got := sink.Recipients(); got["second@example.net"] != 1 {
+		t.Errorf("sink got %v, want second@example.net once", got)
+	}
+	if rs := e.retryEntries(); len(rs) != 1 {
+		t.Errorf("%d retry entries, want only the first", len(rs))
+	}
+}
+
+func TestMTADownStopGivesEntryBack(t *testing.T) {
+	addr := freeAddr(t)
+	e := newEnv(t, func(o *Options) { o.Addr = addr })
+	e.enqueue(spool.Envelope{Recipients: []string{"first@example.net"}})
+	e.process()
+	id := e.enqueue(spool.Envelope{Recipients: []string{"second@example.net"}})
+	done := e.processAsync()
+	time.Sleep(100 * time.Millisecond)
+	e.d.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop did not end the wait")
+	}
+	out, err := e.sp.List(spool.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].ID != id || out[0].Envelope.Attempts != 0 {
+		t.Errorf("out queue after stop: %+v, want %s back untouched", out, id)
 	}
 }
 

@@ -23,7 +23,8 @@ var errMTADown = errors.New("MTA unreachable")
 // connection to the MTA, taking transactions from the scheduler. While the
 // MTA cannot be reached, dial attempts back off (1 s doubling to a minute)
 // and transactions fail at once as temporary, so their recipients go to
-// the retry queue instead of piling up or looping.
+// the retry queue instead of piling up or looping; entries not yet started
+// wait in awaitMTA instead of being expanded only to fail.
 type engine struct {
 	opts  *Options
 	sched *sched
@@ -33,6 +34,7 @@ type engine struct {
 	stop  chan struct{}
 	wg    sync.WaitGroup
 
+	probe     sync.Mutex // one awaitMTA probes at a time
 	mu        sync.Mutex
 	downUntil time.Time
 	downErr   error
@@ -176,6 +178,54 @@ func (e *engine) dial() (*smtpclient.Conn, error) {
 		}
 	}
 	return c, nil
+}
+
+// awaitMTA returns at once while the MTA is reachable (its last dial
+// worked). After a failed dial it waits out the backoff, then one caller
+// at a time probes with a new connection, until a probe gets through; it
+// returns false if stop closes first. An outage thus costs one probe per
+// backoff step, not a trip through the retry queue for every entry, and
+// a post to a big list is not expanded only to be deferred.
+func (e *engine) awaitMTA(stop <-chan struct{}) bool {
+	for {
+		e.mu.Lock()
+		down, until := e.fails > 0, e.downUntil
+		e.mu.Unlock()
+		if !down {
+			return true
+		}
+		if wait := time.Until(until); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-stop:
+				t.Stop()
+				return false
+			}
+			continue
+		}
+		e.probeOnce()
+	}
+}
+
+// probeOnce dials the MTA unless another caller's probe or a worker's
+// dial settled the question while this one waited for the probe lock.
+func (e *engine) probeOnce() {
+	e.probe.Lock()
+	defer e.probe.Unlock()
+	e.mu.Lock()
+	due := e.fails > 0 && !time.Now().Before(e.downUntil)
+	e.mu.Unlock()
+	if !due {
+		return
+	}
+	c, err := e.dial() // on failure dial has set the next backoff
+	if err != nil {
+		return
+	}
+	if err := c.Quit(); err != nil {
+		e.log.Debug("quit probe connection", "err", err)
+	}
 }
 
 // hasExt reports whether the MTA offered ext, dialling once to learn it
