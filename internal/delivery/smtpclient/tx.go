@@ -138,17 +138,27 @@ func (c *Conn) sendPipelined(t *Tx) error {
 	if err := c.exchange(t, &q); err != nil {
 		return err
 	}
-	if t.Data.Code != 354 {
-		c.rset = true
-		t.finish(nil)
-		return nil
-	}
-	if err := c.writeBody(t); err != nil {
+	if sent, err := c.startBody(t); err != nil || !sent {
 		return err
 	}
 	c.rset = false
 	c.pending = t
 	return nil
+}
+
+// startBody acts on DATA's reply: a refusal ends t and leaves the
+// connection needing RSET; a 354 sends the body. It reports whether the
+// body went out.
+func (c *Conn) startBody(t *Tx) (bool, error) {
+	if t.Data.Code != 354 {
+		c.rset = true
+		t.finish(nil)
+		return false, nil
+	}
+	if err := c.writeBody(t); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // exchange flushes what was written, reads the pending transaction's final
@@ -266,12 +276,7 @@ func (c *Conn) sendLockstep(t *Tx) error {
 	if t.Data, err = step(c.cmd("DATA")); err != nil {
 		return err
 	}
-	if t.Data.Code != 354 {
-		c.rset = true
-		t.finish(nil)
-		return nil
-	}
-	if err := c.writeBody(t); err != nil {
+	if sent, err := c.startBody(t); err != nil || !sent {
 		return err
 	}
 	c.pending = t

@@ -32,8 +32,14 @@ func (db *DB) UnprocessedBounces(ctx context.Context, limit int) ([]store.Bounce
 	if limit <= 0 {
 		return nil, nil
 	}
+	return db.queryBounceEvents(ctx, op, `WHERE processed = ? ORDER BY at, id LIMIT ?`, false, limit)
+}
+
+// queryBounceEvents returns the bounce events that where (a WHERE clause
+// with its ORDER BY) selects.
+func (db *DB) queryBounceEvents(ctx context.Context, op, where string, args ...any) ([]store.BounceEvent, error) {
 	rows, err := db.R.QueryContext(ctx, db.q(`SELECT id, list_id, email, permanent, reason, detail, source,
-		at, processed FROM bounce_events WHERE processed = ? ORDER BY at, id LIMIT ?`), false, limit)
+		at, processed FROM bounce_events `+where), args...)
 	if err != nil {
 		return nil, db.wrap(op, err)
 	}

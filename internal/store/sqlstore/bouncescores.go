@@ -215,23 +215,8 @@ func (db *DB) DeleteBounceProbes(ctx context.Context, before time.Time) (int, er
 // BouncesBetween implements store.BounceScores.
 func (db *DB) BouncesBetween(ctx context.Context, listID int64, from, to time.Time) ([]store.BounceEvent, error) {
 	op := fmt.Sprintf("bounces of list %d between %s and %s", listID, from.Format(time.RFC3339), to.Format(time.RFC3339))
-	rows, err := db.R.QueryContext(ctx, db.q(`SELECT id, list_id, email, permanent, reason, detail, source,
-		at, processed FROM bounce_events WHERE list_id = ? AND at >= ? AND at < ? ORDER BY at, id`),
+	return db.queryBounceEvents(ctx, op, `WHERE list_id = ? AND at >= ? AND at < ? ORDER BY at, id`,
 		listID, timeArg(from), timeArg(to))
-	if err != nil {
-		return nil, db.wrap(op, err)
-	}
-	defer rows.Close()
-	var out []store.BounceEvent
-	for rows.Next() {
-		var e store.BounceEvent
-		if err := rows.Scan(&e.ID, &e.ListID, &e.Email, &e.Permanent, &e.Reason, &e.Detail, &e.Source,
-			timeCol{&e.At}, &e.Processed); err != nil {
-			return nil, db.wrap(op, err)
-		}
-		out = append(out, e)
-	}
-	return out, db.wrap(op, rows.Err())
 }
 
 // AddBounceHold implements store.BounceScores.
