@@ -11,7 +11,7 @@ import (
 )
 
 // recipientSpan is how many member ids one query of the plain walk covers.
-const recipientSpan = 32768
+const recipientSpan = 16384
 
 // recipientWhere selects the members who get posts; the caller appends
 // the id range.
@@ -42,8 +42,13 @@ func (db *DB) EachRecipient(ctx context.Context, listID int64, personal bool, fn
 		return db.wrapWalk(op, db.eachRecipientRow(ctx, listID, true, 0, 0, fn))
 	}
 	var lo, hi sql.NullInt64
-	if err := db.R.QueryRowContext(ctx, db.q(`SELECT min(id), max(id) FROM members WHERE list_id = ? AND role = ?`),
-		listID, string(store.RoleMember)).Scan(&lo, &hi); err != nil {
+	// Two indexed probes: SQLite optimizes a lone min() or max() into one,
+	// but min() and max() together scan all of the list's members.
+	role := string(store.RoleMember)
+	if err := db.queryRow(ctx, db.R, `SELECT
+		(SELECT id FROM members WHERE list_id = ? AND role = ? ORDER BY id LIMIT 1),
+		(SELECT id FROM members WHERE list_id = ? AND role = ? ORDER BY id DESC LIMIT 1)`,
+		listID, role, listID, role).Scan(&lo, &hi); err != nil {
 		return db.wrap(op, err)
 	}
 	if !lo.Valid {
