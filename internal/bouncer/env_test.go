@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"herald/internal/spool"
 	"herald/internal/store"
+	"herald/internal/testutil/fixture"
 
 	_ "herald/internal/store/sqlite"
 )
@@ -34,24 +34,9 @@ func newEnv(t *testing.T, members ...string) *env {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "herald.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sp, err := spool.Open(ctx, spool.Options{Dir: filepath.Join(dir, "spool"), MinFreeBytes: -1, HashDepth: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sp.Close() })
+	st, sp := fixture.Store(t, dir), fixture.Spool(t, dir)
 	e := &env{t: t, ctx: ctx, st: st, sp: sp, now: day0}
-	if err := st.CreateDomain(ctx, store.Domain{Name: "lists.example.org"}); err != nil {
-		t.Fatal(err)
-	}
-	e.list = &store.List{Name: "dev", Domain: "lists.example.org", Settings: store.DefaultSettings("dev")}
-	if err := st.CreateList(ctx, e.list); err != nil {
-		t.Fatal(err)
-	}
+	e.list = fixture.List(t, st, "dev", "lists.example.org", nil)
 	if len(members) == 0 {
 		members = []string{"alice@example.com", "bob@example.net", "carol@example.org"}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"herald/internal/spool"
 	"herald/internal/store"
+	"herald/internal/testutil/fixture"
 	"herald/internal/testutil/smtpsink"
 
 	_ "herald/internal/store/sqlite" // registers sqlite:
@@ -52,29 +53,13 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 func newEnv(t *testing.T, tweak func(*Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	ctx := context.Background()
-	sp, err := spool.Open(ctx, spool.Options{Dir: filepath.Join(dir, "spool"), HashDepth: 1, MinFreeBytes: -1, Logger: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sp.Close() })
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "herald.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	sp, st := fixture.Spool(t, dir), fixture.Store(t, dir)
 	sink, err := smtpsink.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sink.Close() })
-	if err := st.CreateDomain(ctx, store.Domain{Name: "lists.example.org"}); err != nil {
-		t.Fatal(err)
-	}
-	l := &store.List{Name: "dev", Domain: "lists.example.org", Settings: store.DefaultSettings("dev")}
-	if err := st.CreateList(ctx, l); err != nil {
-		t.Fatal(err)
-	}
+	l := fixture.List(t, st, "dev", "lists.example.org", nil)
 	e := &env{t: t, sp: sp, st: st, sink: sink, fails: &failures{}, list: l}
 	opts := Options{Addr: sink.Addr(), Connections: 3, MaxRecipients: 50, Timeout: 5 * time.Second,
 		Store: st, Failures: e.fails, ProgressDir: filepath.Join(dir, "progress"), Logger: quietLog(),

@@ -12,6 +12,7 @@ import (
 	"herald/internal/ingress"
 	"herald/internal/spool"
 	"herald/internal/store"
+	"herald/internal/testutil/fixture"
 
 	_ "herald/internal/store/sqlite"
 )
@@ -25,27 +26,13 @@ type env struct {
 
 func setup(t *testing.T, opts Options) *env {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "herald.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := fixture.Store(t, dir)
 	for _, d := range []string{"lists.example.org", "lists.example.net"} {
-		if err := st.CreateDomain(ctx, store.Domain{Name: d}); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.CreateList(ctx, &store.List{Name: "dev", Domain: d, Settings: store.DefaultSettings("dev")}); err != nil {
-			t.Fatal(err)
-		}
+		fixture.List(t, st, "dev", d, nil)
 	}
 	log := slog.New(slog.DiscardHandler)
-	sp, err := spool.Open(ctx, spool.Options{Dir: filepath.Join(dir, "spool"), MinFreeBytes: -1, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sp.Close() })
+	sp := fixture.Spool(t, dir)
 	root := filepath.Join(dir, "maildir")
 	opts.Logger = log
 	return &env{root: root, sp: sp, st: st, r: New(root, ingress.New(st, sp, 1<<20, log), sp, opts)}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"herald/internal/spool"
 	"herald/internal/store"
+	"herald/internal/testutil/fixture"
 
 	_ "herald/internal/store/sqlite" // registers sqlite:
 )
@@ -30,15 +30,8 @@ func newEnv(t *testing.T) *env {
 	dir := t.TempDir()
 	ctx := t.Context()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sp, err := spool.Open(ctx, spool.Options{Dir: filepath.Join(dir, "spool"), HashDepth: 1, MinFreeBytes: -1, Logger: log})
-	must(t, err)
-	t.Cleanup(func() { sp.Close() })
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "herald.db"))
-	must(t, err)
-	t.Cleanup(func() { st.Close() })
-	must(t, st.CreateDomain(ctx, store.Domain{Name: "lists.example.org"}))
-	l := &store.List{Name: "dev", Domain: "lists.example.org", Settings: store.DefaultSettings("dev")}
-	must(t, st.CreateList(ctx, l))
+	sp, st := fixture.Spool(t, dir), fixture.Store(t, dir)
+	l := fixture.List(t, st, "dev", "lists.example.org", nil)
 	for _, r := range []store.Role{store.RoleOwner, store.RoleModerator} {
 		m := store.DefaultMember(l.ID, string(r)+"@example.com", r)
 		must(t, st.AddMember(ctx, &m))

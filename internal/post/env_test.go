@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"herald/internal/spool"
 	"herald/internal/store"
 	"herald/internal/testutil/dnsstub"
+	"herald/internal/testutil/fixture"
 
 	_ "herald/internal/store/sqlite" // registers sqlite:
 )
@@ -44,28 +44,17 @@ func newEnv(t testing.TB, tweak func(*store.Settings)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := t.Context()
-	sp, err := spool.Open(ctx, spool.Options{Dir: filepath.Join(dir, "spool"), HashDepth: 1, MinFreeBytes: -1, Logger: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sp.Close() })
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "herald.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	sp, st := fixture.Spool(t, dir), fixture.Store(t, dir)
 	stub, err := dnsstub.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stub.Close() })
-	must(t, st.CreateDomain(ctx, store.Domain{Name: "lists.example.org"}))
 	s := store.DefaultSettings("dev")
 	if tweak != nil {
 		tweak(&s)
 	}
-	l := &store.List{Name: "dev", Domain: "lists.example.org", Settings: s}
-	must(t, st.CreateList(ctx, l))
+	l := fixture.List(t, st, "dev", "lists.example.org", &s)
 	for _, a := range []string{"alice@example.com", "bob@example.net", "carol@example.org"} {
 		m := store.DefaultMember(l.ID, a, store.RoleMember)
 		must(t, st.AddMember(ctx, &m))

@@ -6,39 +6,24 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"testing"
 
 	"herald/internal/ingress"
-	"herald/internal/spool"
 	"herald/internal/store"
+	"herald/internal/testutil/fixture"
 
 	_ "herald/internal/store/sqlite"
 )
 
 func start(t *testing.T) (addr string, st store.Store) {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "herald.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st = fixture.Store(t, dir)
 	for _, d := range []string{"lists.example.org", "lists.example.net"} {
-		if err := st.CreateDomain(ctx, store.Domain{Name: d}); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.CreateList(ctx, &store.List{Name: "dev", Domain: d, Settings: store.DefaultSettings("dev")}); err != nil {
-			t.Fatal(err)
-		}
+		fixture.List(t, st, "dev", d, nil)
 	}
 	log := slog.New(slog.DiscardHandler)
-	sp, err := spool.Open(ctx, spool.Options{Dir: filepath.Join(dir, "spool"), MinFreeBytes: -1, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sp.Close() })
+	sp := fixture.Spool(t, dir)
 	srv := New(ingress.New(st, sp, 1<<20, log), st, "lmtp:[127.0.0.1]:8024", log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
