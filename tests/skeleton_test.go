@@ -6,9 +6,12 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +100,51 @@ func TestEndToEndPostReachesMembers(t *testing.T) {
 	last := h.Sink.Messages()[len(h.Sink.Messages())-1]
 	if got := header(last.Data, "Subject"); got != "[dev] Re: Hello list" {
 		t.Errorf("reply subject = %q, want [dev] Re: Hello list", got)
+	}
+	checkMetrics(t, h.HTTPAddr, map[string]float64{
+		`herald_spool_operations_total{op="acked"}`:                      4, // 2 posts, 2 fan-outs at least
+		`herald_runner_entries_total{outcome="processed",runner="post"}`: 2,
+		`herald_delivery_total{what="recipients_delivered"}`:             6,
+		`herald_spool_commit_batch_size_count`:                           1,
+		`herald_runner_entries_total{outcome="shunted",runner="post"}`:   0,
+		`process_resident_memory_bytes`:                                  1,
+	})
+}
+
+// checkMetrics fetches /metrics and checks that each named series is
+// there with at least the given value.
+func checkMetrics(t *testing.T, httpAddr string, atLeast map[string]float64) {
+	t.Helper()
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("/metrics: %s", resp.Status)
+	}
+	got := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		name, val, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(val, 64); err == nil {
+			got[name] = v
+		}
+	}
+	for name, want := range atLeast {
+		v, ok := got[name]
+		switch {
+		case !ok:
+			t.Errorf("/metrics has no %s", name)
+		case v < want:
+			t.Errorf("/metrics: %s = %v, want at least %v", name, v, want)
+		}
 	}
 }
 

@@ -41,8 +41,8 @@ func commandRunner(st store.Store, sp *spool.Spool, svc *membership.Service, mod
 		runner.Options{Workers: 4, Logger: log})
 }
 
-// httpServer is the HTTP listener and its mux, where the member pages are
-// and where the REST API, the web UI and /metrics will go.
+// httpServer is the HTTP listener and its mux: the member pages, /metrics,
+// and where the REST API and the web UI will go.
 type httpServer struct {
 	Mux *http.ServeMux
 	srv *http.Server

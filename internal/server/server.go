@@ -23,6 +23,7 @@ import (
 	"herald/internal/ingress"
 	"herald/internal/lmtp"
 	"herald/internal/maildir"
+	"herald/internal/metrics"
 	"herald/internal/moderation"
 	"herald/internal/owner"
 	"herald/internal/runner"
@@ -120,6 +121,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 		commandRunner(st, sp, members, mod, log),
 		bounceRunner(cfg, st, sp, log),
 	}
+	hsrv.Mux.Handle("GET /metrics", metrics.Handler(metrics.Sources{Spool: sp, Runners: runners, Delivery: deliverer}))
 
 	// Runners get their own context: they must keep going until the LMTP
 	// sessions that feed them are done, then finish their entries.

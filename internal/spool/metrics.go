@@ -11,6 +11,8 @@ type Metrics struct {
 	Enqueued    uint64 // entries submitted by Enqueue, EnqueueAll and Forward
 	Acked       uint64 // of those, made durable and acknowledged
 	SyncBatches uint64 // group-commit batches (one round of directory syncs each)
+	// BatchEntries is the sum of the batches' sizes (new entries).
+	BatchEntries uint64
 	// BatchSizes[i] counts batches of at most BatchBuckets[i] new entries
 	// (and more than BatchBuckets[i-1]); the last element counts the rest.
 	BatchSizes [len(BatchBuckets) + 1]uint64
@@ -31,7 +33,7 @@ type Metrics struct {
 
 // counters are the live atomic counters behind Metrics.
 type counters struct {
-	Enqueued, Acked, SyncBatches                     atomic.Uint64
+	Enqueued, Acked, SyncBatches, BatchEntries       atomic.Uint64
 	BatchSizes                                       [len(BatchBuckets) + 1]atomic.Uint64
 	Claims, ClaimRaces, Done, Forwarded, Retried     atomic.Uint64
 	Shunts, Released, Updated, Unshunted, Recoveries atomic.Uint64
@@ -41,6 +43,7 @@ type counters struct {
 // batch records one group-commit batch of n new entries.
 func (c *counters) batch(n int) {
 	c.SyncBatches.Add(1)
+	c.BatchEntries.Add(uint64(n))
 	i := 0
 	for i < len(BatchBuckets) && n > BatchBuckets[i] {
 		i++
@@ -52,22 +55,23 @@ func (c *counters) batch(n int) {
 func (s *Spool) Metrics() Metrics {
 	c := &s.metrics
 	m := Metrics{
-		Enqueued:    c.Enqueued.Load(),
-		Acked:       c.Acked.Load(),
-		SyncBatches: c.SyncBatches.Load(),
-		Claims:      c.Claims.Load(),
-		ClaimRaces:  c.ClaimRaces.Load(),
-		Done:        c.Done.Load(),
-		Forwarded:   c.Forwarded.Load(),
-		Retried:     c.Retried.Load(),
-		Shunts:      c.Shunts.Load(),
-		Released:    c.Released.Load(),
-		Updated:     c.Updated.Load(),
-		Unshunted:   c.Unshunted.Load(),
-		Recoveries:  c.Recoveries.Load(),
-		Torn:        c.Torn.Load(),
-		DiskFull:    c.DiskFull.Load(),
-		KicksRead:   c.KicksRead.Load(),
+		Enqueued:     c.Enqueued.Load(),
+		Acked:        c.Acked.Load(),
+		SyncBatches:  c.SyncBatches.Load(),
+		BatchEntries: c.BatchEntries.Load(),
+		Claims:       c.Claims.Load(),
+		ClaimRaces:   c.ClaimRaces.Load(),
+		Done:         c.Done.Load(),
+		Forwarded:    c.Forwarded.Load(),
+		Retried:      c.Retried.Load(),
+		Shunts:       c.Shunts.Load(),
+		Released:     c.Released.Load(),
+		Updated:      c.Updated.Load(),
+		Unshunted:    c.Unshunted.Load(),
+		Recoveries:   c.Recoveries.Load(),
+		Torn:         c.Torn.Load(),
+		DiskFull:     c.DiskFull.Load(),
+		KicksRead:    c.KicksRead.Load(),
 	}
 	for i := range m.BatchSizes {
 		m.BatchSizes[i] = c.BatchSizes[i].Load()

@@ -1,0 +1,61 @@
+package metrics
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"herald/internal/runner"
+	"herald/internal/spool"
+	"herald/internal/testutil/fixture"
+)
+
+func TestHandlerReadsTheComponentsCounters(t *testing.T) {
+	ctx := context.Background()
+	sp := fixture.Spool(t, t.TempDir())
+	item := func() spool.Item {
+		return spool.Item{Queue: spool.In, Envelope: spool.Envelope{Domain: "lists.example.org", List: "dev",
+			Alias: "post", Sender: "a@example.com"}, Message: []byte("Subject: x\r\n\r\nx\r\n")}
+	}
+	if _, err := sp.EnqueueAll(ctx, []spool.Item{item(), item()}); err != nil {
+		t.Fatal(err)
+	}
+	done := runner.ProcessorFunc(func(ctx context.Context, c *spool.Claim) error { return c.Done(ctx) })
+	r := runner.New("post", spool.In, sp, done, runner.Options{})
+	if n, err := r.RunUntilEmpty(ctx); err != nil || n != 2 {
+		t.Fatalf("runner: %d entries, %v", n, err)
+	}
+	if _, err := sp.Enqueue(ctx, item()); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := httptest.NewRecorder()
+	Handler(Sources{Spool: sp, Runners: []*runner.Runner{r}}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	body := rec.Body.String()
+	for _, want := range []string{
+		`herald_spool_operations_total{op="enqueued"} 3`,
+		`herald_spool_operations_total{op="done"} 2`,
+		`herald_spool_ready_entries{queue="in"} 1`,
+		`herald_spool_ready_entries{queue="shunt"} 0`,
+		// Rounds: the two new entries, each Done (no new entries), the third.
+		`herald_spool_operations_total{op="sync_batches"} 4`,
+		`herald_spool_commit_batch_size_bucket{le="1"} 3`,
+		`herald_spool_commit_batch_size_bucket{le="2"} 4`,
+		`herald_spool_commit_batch_size_sum 3`,
+		`herald_spool_commit_batch_size_count 4`,
+		`herald_runner_entries_total{outcome="processed",runner="post"} 2`,
+		`go_goroutines `,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "herald_delivery_total") {
+		t.Error("delivery counters without a Deliverer")
+	}
+}
+
