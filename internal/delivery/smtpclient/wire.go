@@ -1,5 +1,7 @@
 package smtpclient
 
+import "bytes"
+
 // Wire returns the DATA form of the message made of parts (for example a
 // DKIM-Signature field and the message): lines end in CRLF (bare LF is
 // converted), lines starting with "." are dot-stuffed (RFC 5321 §4.5.2),
@@ -14,17 +16,29 @@ func Wire(parts ...[]byte) []byte {
 	out := make([]byte, 0, n)
 	bol := true // at the beginning of a line
 	var prev byte
+	// A line at a time: IndexByte finds line ends many bytes per step, and
+	// the line is copied whole. This is the per-byte cost of every post.
 	for _, p := range parts {
-		for _, c := range p {
-			if bol && c == '.' {
+		for len(p) > 0 {
+			if bol && p[0] == '.' {
 				out = append(out, '.')
 			}
-			if c == '\n' && prev != '\r' {
+			i := bytes.IndexByte(p, '\n')
+			if i < 0 {
+				out = append(out, p...)
+				prev, bol = p[len(p)-1], false
+				break
+			}
+			if i > 0 {
+				prev = p[i-1]
+			}
+			out = append(out, p[:i]...)
+			if prev != '\r' {
 				out = append(out, '\r')
 			}
-			out = append(out, c)
-			bol = c == '\n'
-			prev = c
+			out = append(out, '\n')
+			prev, bol = '\n', true
+			p = p[i+1:]
 		}
 	}
 	if !bol {

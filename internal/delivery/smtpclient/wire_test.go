@@ -1,6 +1,9 @@
 package smtpclient
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 func TestWire(t *testing.T) {
 	cases := []struct {
@@ -26,6 +29,53 @@ func TestWire(t *testing.T) {
 				t.Errorf("Wire(%q) = %q, want %q", c.parts, got, c.want)
 			}
 		})
+	}
+}
+
+// wireByBytes is Wire's plain per-byte definition, the reference for
+// FuzzWire.
+func wireByBytes(parts ...[]byte) []byte {
+	var out []byte
+	bol := true
+	var prev byte
+	for _, p := range parts {
+		for _, c := range p {
+			if bol && c == '.' {
+				out = append(out, '.')
+			}
+			if c == '\n' && prev != '\r' {
+				out = append(out, '\r')
+			}
+			out = append(out, c)
+			bol, prev = c == '\n', c
+		}
+	}
+	if !bol {
+		out = append(out, '\r', '\n')
+	}
+	return append(out, '.', '\r', '\n')
+}
+
+func FuzzWire(f *testing.F) {
+	f.Add([]byte("A: b\r\n\r\nbody\r\n"), []byte(".x\n"), 3)
+	f.Add([]byte("A: b\r"), []byte("\n.\n"), 0)
+	f.Add([]byte(""), []byte("\n\n.."), 1)
+	f.Fuzz(func(t *testing.T, a, b []byte, cut int) {
+		// Three parts, split anywhere, as Wire gets a signature and a message.
+		cut = int(uint(cut) % uint(len(b)+1))
+		parts := [][]byte{a, b[:cut], b[cut:]}
+		if got, want := Wire(parts...), wireByBytes(parts...); !bytes.Equal(got, want) {
+			t.Fatalf("Wire(%q) = %q, want %q", parts, got, want)
+		}
+	})
+}
+
+func BenchmarkWire64KiB(b *testing.B) {
+	line := []byte("A line of a list post, about seventy characters long, with a dot.\r\n")
+	msg := bytes.Repeat(line, 65536/len(line))
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		Wire(msg)
 	}
 }
 
