@@ -58,4 +58,3 @@ func TestHandlerReadsTheComponentsCounters(t *testing.T) {
 		t.Error("delivery counters without a Deliverer")
 	}
 }
-
