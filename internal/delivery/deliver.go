@@ -159,9 +159,10 @@ func (d *Deliverer) Close() {
 // Process delivers one out entry.
 func (d *Deliverer) Process(ctx context.Context, c *spool.Claim) error {
 	start := time.Now()
-	if !d.eng.awaitMTA(d.stopping) {
-		// Stopping during an outage: the entry goes back as it was.
-		if err := c.Release(ctx); err != nil {
+	if !d.eng.awaitMTA(ctx, d.stopping) {
+		// Stopping, or out of time, during an outage: the entry goes back
+		// as it was, to be claimed again with a fresh time budget.
+		if err := c.Release(context.WithoutCancel(ctx)); err != nil {
 			return status.Temporary(fmt.Errorf("give back %s during an MTA outage: %w", c.ID, err))
 		}
 		return nil

@@ -223,6 +223,33 @@ func TestMTADownEntriesWaitForIt(t *testing.T) {
 	}
 }
 
+func TestMTADownTimeUpGivesEntryBack(t *testing.T) {
+	addr := freeAddr(t)
+	e := newEnv(t, func(o *Options) { o.Addr = addr })
+	e.enqueue(spool.Envelope{Recipients: []string{"first@example.net"}})
+	e.process()
+	id := e.enqueue(spool.Envelope{Recipients: []string{"second@example.net"}})
+	c, ok, err := e.sp.TryClaim(spool.Out)
+	if err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := e.d.Process(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.sp.List(spool.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].ID != id || out[0].Envelope.Attempts != 0 {
+		t.Errorf("out queue when time ran out: %+v, want %s back untouched", out, id)
+	}
+	if rs := e.retryEntries(); len(rs) != 1 {
+		t.Errorf("%d retry entries, want only the first", len(rs))
+	}
+}
+
 func TestMTADownStopGivesEntryBack(t *testing.T) {
 	addr := freeAddr(t)
 	e := newEnv(t, func(o *Options) { o.Addr = addr })

@@ -185,8 +185,9 @@ func (e *engine) dial() (*smtpclient.Conn, error) {
 // at a time probes with a new connection, until a probe gets through; it
 // returns false if stop closes first. An outage thus costs one probe per
 // backoff step, not a trip through the retry queue for every entry, and
-// a post to a big list is not expanded only to be deferred.
-func (e *engine) awaitMTA(stop <-chan struct{}) bool {
+// a post to a big list is not expanded only to be deferred. It also
+// returns false when ctx ends (the entry's processing time is up).
+func (e *engine) awaitMTA(ctx context.Context, stop <-chan struct{}) bool {
 	for {
 		e.mu.Lock()
 		down, until := e.fails > 0, e.downUntil
@@ -199,6 +200,9 @@ func (e *engine) awaitMTA(stop <-chan struct{}) bool {
 			select {
 			case <-t.C:
 			case <-stop:
+				t.Stop()
+				return false
+			case <-ctx.Done():
 				t.Stop()
 				return false
 			}
