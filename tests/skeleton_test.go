@@ -355,6 +355,38 @@ func TestEndToEndMalformedGoesToShunt(t *testing.T) {
 	}
 }
 
+func TestEndToEndMTAOutageThenBack(t *testing.T) {
+	h := newH(t)
+	setupDev(h)
+	h.Start()
+	addr := h.Sink.Addr()
+	if err := h.Sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		res := h.SendLMTP("alice@example.com", []string{"dev@lists.example.org"},
+			msg("alice@example.com", "dev@lists.example.org", fmt.Sprintf("during the outage %d", i), "x"))
+		if res[0].Code != 250 {
+			t.Fatalf("post %d during the outage: %d", i, res[0].Code)
+		}
+	}
+	time.Sleep(2 * time.Second) // herald finds the MTA down and backs off
+	sink, err := smtpsink.StartOn(addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s again: %v", addr, err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	if !sink.WaitFor(60*time.Second, func(ms []smtpsink.Message) bool { return len(sortedRcpts(ms)) >= 9 }) {
+		t.Fatalf("after the outage the sink got %d of 9 copies", len(sortedRcpts(sink.Messages())))
+	}
+	time.Sleep(500 * time.Millisecond) // a duplicate would show now
+	for rcpt, n := range sink.Recipients() {
+		if n != 3 {
+			t.Errorf("%s got %d copies, want 3", rcpt, n)
+		}
+	}
+}
+
 func TestEndToEndMTADownNothingLost(t *testing.T) {
 	h := newH(t)
 	setupDev(h)
