@@ -182,7 +182,9 @@ func (d *Deliverer) members(ctx context.Context, j *job) ([]*rcpt, error) {
 		case j.prog.done[m.Email]:
 		default:
 			if len(slab) == cap(slab) {
-				slab = make([]rcpt, 0, 1024)
+				// Blocks double up to 1024, so a small list's post does
+				// not allocate a big block for a few recipients.
+				slab = make([]rcpt, 0, min(max(2*cap(slab), 8), 1024))
 			}
 			slab = append(slab, rcpt{addr: m.Email})
 			r := &slab[len(slab)-1]
