@@ -114,7 +114,8 @@ func session(addr, rcpt string, size, worker int, seq *int, perConn int, deadlin
 }
 
 func send(c *smtp.Client, rcpt string, msg []byte) error {
-	if err := c.Mail("load@example.com", nil); err != nil {
+	// SIZE= as Postfix's LMTP client declares it when the server offers SIZE.
+	if err := c.Mail("load@example.com", &smtp.MailOptions{Size: int64(len(msg))}); err != nil {
 		return err
 	}
 	if err := c.Rcpt(rcpt, nil); err != nil {

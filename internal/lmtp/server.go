@@ -144,9 +144,25 @@ type slogPrinter struct{ log *slog.Logger }
 func (p slogPrinter) Printf(format string, v ...any) { p.log.Warn(fmt.Sprintf(format, v...)) }
 func (p slogPrinter) Println(v ...any)               { p.log.Warn(fmt.Sprint(v...)) }
 
+// maxPrealloc caps the buffer readAll allocates on the client's word.
+const maxPrealloc = 1 << 20
+
 // readAll reads the DATA stream; go-smtp's reader enforces the site limit.
-func readAll(r io.Reader, limit int64) ([]byte, error) {
-	buf := make([]byte, 0, 16<<10)
+//
+// sizeHint is the client's SIZE= (0 if none): with it the buffer is
+// allocated once instead of doubling from 16 KiB, up to maxPrealloc, so a
+// client cannot make herald reserve much memory with a SIZE it never sends.
+func readAll(r io.Reader, limit, sizeHint int64) ([]byte, error) {
+	initial := int64(16 << 10)
+	if sizeHint > 0 && sizeHint < maxPrealloc {
+		initial = max(sizeHint+1, 512) // +1: room to see EOF without growing
+	} else if sizeHint >= maxPrealloc {
+		initial = maxPrealloc
+	}
+	if limit > 0 && limit < initial {
+		initial = limit + 1
+	}
+	buf := make([]byte, 0, initial)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

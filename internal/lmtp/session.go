@@ -81,7 +81,7 @@ func (s *session) Data(r io.Reader) error {
 func (s *session) LMTPData(r io.Reader, sc smtp.StatusCollector) error {
 	defer s.srv.countPanic()
 	s.srv.Stats.Messages.Add(1)
-	data, err := readAll(r, s.srv.opts.MaxMessageBytes)
+	data, err := readAll(r, s.srv.opts.MaxMessageBytes, s.size)
 	if err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) {
