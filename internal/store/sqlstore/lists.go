@@ -21,7 +21,7 @@ func (db *DB) scanList(r rowScanner) (*store.List, error) {
 	if err := r.Scan(&l.ID, &l.Name, &l.Domain, &settings, timeCol{&l.Created}, &l.PostID, timeCol{&l.LastPostAt}); err != nil {
 		return nil, err
 	}
-	s, err := db.settings.decode(l.Name, settings)
+	s, err := db.settings.decode(l.Address(), l.Name, settings)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", l.Address(), err)
 	}

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -61,27 +62,31 @@ func decodeSettings(list string, data []byte) (store.Settings, error) {
 	return s, nil
 }
 
-// settingsMemo remembers decoded settings by list name and encoded form:
-// decoding the JSON object by reflection costs more than the query that
-// fetched it, and a list's settings change rarely. A changed row has a
-// different encoding, so the memo is never stale; it is cleared when it
-// grows past memoLimit entries.
+// settingsMemo remembers each list's decoded settings with the encoded
+// form they came from: decoding the JSON object by reflection costs more
+// than the query that fetched it, and a list's settings change rarely. A
+// changed row has a different encoding, so the memo is never stale.
 type settingsMemo struct {
 	mu sync.Mutex
-	m  map[string]store.Settings
+	m  map[string]memoEntry // by list address
 }
 
+type memoEntry struct {
+	raw []byte
+	s   store.Settings
+}
+
+// memoLimit bounds the memo; past it, it starts over.
 const memoLimit = 4096
 
-// decode is decodeSettings through the memo. Every call returns its own
-// copy, so a caller may change the slices it gets.
-func (sm *settingsMemo) decode(list string, data []byte) (store.Settings, error) {
-	key := list + "\x00" + string(data)
+// decode is decodeSettings through the memo, for the list at addr. Every
+// call returns its own copy, so a caller may change the slices it gets.
+func (sm *settingsMemo) decode(addr, list string, data []byte) (store.Settings, error) {
 	sm.mu.Lock()
-	s, ok := sm.m[key]
+	e, ok := sm.m[addr]
 	sm.mu.Unlock()
-	if ok {
-		return cloneSettings(s), nil
+	if ok && bytes.Equal(e.raw, data) {
+		return cloneSettings(e.s), nil
 	}
 	s, err := decodeSettings(list, data)
 	if err != nil {
@@ -89,9 +94,9 @@ func (sm *settingsMemo) decode(list string, data []byte) (store.Settings, error)
 	}
 	sm.mu.Lock()
 	if sm.m == nil || len(sm.m) >= memoLimit {
-		sm.m = map[string]store.Settings{}
+		sm.m = map[string]memoEntry{}
 	}
-	sm.m[key] = cloneSettings(s)
+	sm.m[addr] = memoEntry{raw: bytes.Clone(data), s: cloneSettings(s)}
 	sm.mu.Unlock()
 	return s, nil
 }

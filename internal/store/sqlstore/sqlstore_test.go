@@ -97,22 +97,30 @@ func TestSettingsMemoReturnsCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	var memo settingsMemo
-	first, err := memo.decode("dev", []byte(enc))
+	first, err := memo.decode("dev@example.org", "dev", []byte(enc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	first.AcceptableAliases[0] = "changed@example.org"
-	second, err := memo.decode("dev", []byte(enc))
+	second, err := memo.decode("dev@example.org", "dev", []byte(enc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(second, s) {
 		t.Errorf("a caller's change leaked into the memo: got %v", second.AcceptableAliases)
 	}
-	if _, err := memo.decode("dev", []byte("not json")); err == nil {
+	s.MaxMessageSize = 7
+	changed, err := encodeSettings(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := memo.decode("dev@example.org", "dev", []byte(changed)); err != nil || got.MaxMessageSize != 7 {
+		t.Errorf("changed settings decoded as %d (%v), want 7", got.MaxMessageSize, err)
+	}
+	if _, err := memo.decode("dev@example.org", "dev", []byte("not json")); err == nil {
 		t.Error("memo accepted garbage")
 	}
-	other, err := memo.decode("ops", []byte(enc))
+	other, err := memo.decode("ops@example.org", "ops", []byte(enc))
 	if err != nil {
 		t.Fatal(err)
 	}
