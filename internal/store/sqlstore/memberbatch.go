@@ -17,7 +17,7 @@ func (db *DB) AddMembers(ctx context.Context, ms []*store.Member) ([]bool, error
 	op := fmt.Sprintf("add %d members", len(ms))
 	for _, m := range ms {
 		if err := prepareMember(m); err != nil {
-			return nil, db.wrap(op, err)
+			return nil, db.wrap(op, fmt.Errorf("%s: %w", m.Email, err))
 		}
 	}
 	added := make([]bool, len(ms))
@@ -67,7 +67,7 @@ func prepareMember(m *store.Member) error {
 		return errEmpty("email")
 	}
 	if !store.ValidRole(m.Role) {
-		return fmt.Errorf("%s: invalid role %q", m.Email, m.Role)
+		return fmt.Errorf("invalid role %q", m.Role)
 	}
 	def := store.DefaultMember(m.ListID, m.Email, m.Role)
 	if m.DeliveryStatus == "" {

@@ -38,21 +38,8 @@ func memberOp(verb string, listID int64, email string, role store.Role) string {
 func (db *DB) AddMember(ctx context.Context, m *store.Member) error {
 	m.Email = norm(m.Email)
 	op := memberOp("add", m.ListID, m.Email, m.Role)
-	if m.Email == "" {
-		return db.wrap(op, errEmpty("email"))
-	}
-	if !store.ValidRole(m.Role) {
-		return db.wrap(op, fmt.Errorf("invalid role %q", m.Role))
-	}
-	def := store.DefaultMember(m.ListID, m.Email, m.Role)
-	if m.DeliveryStatus == "" {
-		m.DeliveryStatus = def.DeliveryStatus
-	}
-	if m.DeliveryMode == "" {
-		m.DeliveryMode = def.DeliveryMode
-	}
-	if m.Language == "" {
-		m.Language = def.Language
+	if err := prepareMember(m); err != nil {
+		return db.wrap(op, err)
 	}
 	token := m.Token
 	if token == "" {
