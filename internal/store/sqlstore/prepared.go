@@ -22,17 +22,28 @@ type stmtKey struct {
 }
 
 // prepared returns the cached statement for query (written with "?") on
-// pool, preparing it on first use.
+// pool, preparing it on first use. The lock is not held while preparing:
+// preparing waits for a connection, and a connection's holder (a write
+// transaction) may itself be waiting here for another statement.
 func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
 	k := stmtKey{pool, query}
 	db.stmts.mu.Lock()
-	defer db.stmts.mu.Unlock()
-	if st, ok := db.stmts.m[k]; ok {
+	st, ok := db.stmts.m[k]
+	db.stmts.mu.Unlock()
+	if ok {
 		return st, nil
 	}
 	st, err := pool.PrepareContext(ctx, db.q(query))
 	if err != nil {
 		return nil, err
+	}
+	db.stmts.mu.Lock()
+	defer db.stmts.mu.Unlock()
+	if first, ok := db.stmts.m[k]; ok {
+		// Prepared meanwhile by another caller: that one serves, and a
+		// failure to close this duplicate changes nothing for the query.
+		_ = st.Close()
+		return first, nil
 	}
 	if db.stmts.m == nil {
 		db.stmts.m = map[stmtKey]*sql.Stmt{}
