@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Alias is the sub-address of a list that a recipient names.
@@ -61,14 +62,19 @@ func Parse(s string) (local, domain string, err error) {
 	if at <= 0 || at == len(s)-1 {
 		return "", "", fmt.Errorf("%w: %q", ErrSyntax, s)
 	}
-	local, domain = s[:at], strings.TrimSuffix(s[at+1:], ".")
+	if !utf8.ValidString(s) {
+		return "", "", fmt.Errorf("%w: not UTF-8: %q", ErrSyntax, s)
+	}
+	// Checked in the lower-cased form that is returned and stored: lower
+	// case can be longer in bytes (U+0130 is 2 bytes, its lower case 3).
+	local, domain = strings.ToLower(s[:at]), strings.ToLower(strings.TrimSuffix(s[at+1:], "."))
 	if strings.ContainsAny(local, " \t\r\n\"<>()[],;:\\@") || strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") {
 		return "", "", fmt.Errorf("%w: %q", ErrSyntax, s)
 	}
 	if !ValidDomain(domain) {
 		return "", "", fmt.Errorf("%w: bad domain in %q", ErrSyntax, s)
 	}
-	return strings.ToLower(local), strings.ToLower(domain), nil
+	return local, domain, nil
 }
 
 // Normalize returns the canonical, lower-cased form of an address, used as

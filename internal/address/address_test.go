@@ -2,6 +2,7 @@ package address
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -109,7 +110,8 @@ func TestValidListName(t *testing.T) {
 }
 
 func FuzzAddressParse(f *testing.F) {
-	for _, s := range []string{"dev@lists.example.org", "dev-bounces+a=b.c@x.org", "<x@y>", "@", ""} {
+	for _, s := range []string{"dev@lists.example.org", "dev-bounces+a=b.c@x.org", "<x@y>", "@", "",
+		"a@" + strings.Repeat("\u0130", 31) + ".org", "0@0\xaf\xaf"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
