@@ -187,15 +187,39 @@ func (e *env) processAsync() <-chan error {
 	return done
 }
 
-func TestMTADownEntriesWaitForIt(t *testing.T) {
+// mtaDownEnv returns an env whose MTA address nothing listens on, after
+// a first entry found it down (deferred to retry), with a second entry
+// queued in out; it returns the address and the second entry's id.
+func mtaDownEnv(t *testing.T) (*env, string, string) {
+	t.Helper()
 	addr := freeAddr(t)
 	e := newEnv(t, func(o *Options) { o.Addr = addr })
 	e.enqueue(spool.Envelope{Recipients: []string{"first@example.net"}})
-	e.process() // finds the MTA down: deferred
+	e.process()
 	if rs := e.retryEntries(); len(rs) != 1 {
 		t.Fatalf("first entry: %d retry entries, want 1", len(rs))
 	}
-	e.enqueue(spool.Envelope{Recipients: []string{"second@example.net"}})
+	return e, addr, e.enqueue(spool.Envelope{Recipients: []string{"second@example.net"}})
+}
+
+// wantBackUntouched checks that id is the out queue's only entry, with no
+// attempt counted, and that only the first entry went to retry.
+func (e *env) wantBackUntouched(id, when string) {
+	e.t.Helper()
+	out, err := e.sp.List(spool.Out)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].ID != id || out[0].Envelope.Attempts != 0 {
+		e.t.Errorf("out queue %s: %+v, want %s back untouched", when, out, id)
+	}
+	if rs := e.retryEntries(); len(rs) != 1 {
+		e.t.Errorf("%d retry entries %s, want only the first", len(rs), when)
+	}
+}
+
+func TestMTADownEntriesWaitForIt(t *testing.T) {
+	e, addr, _ := mtaDownEnv(t)
 	done := e.processAsync()
 	select {
 	case err := <-done:
@@ -224,11 +248,7 @@ func TestMTADownEntriesWaitForIt(t *testing.T) {
 }
 
 func TestMTADownTimeUpGivesEntryBack(t *testing.T) {
-	addr := freeAddr(t)
-	e := newEnv(t, func(o *Options) { o.Addr = addr })
-	e.enqueue(spool.Envelope{Recipients: []string{"first@example.net"}})
-	e.process()
-	id := e.enqueue(spool.Envelope{Recipients: []string{"second@example.net"}})
+	e, _, id := mtaDownEnv(t)
 	c, ok, err := e.sp.TryClaim(spool.Out)
 	if err != nil || !ok {
 		t.Fatalf("claim: %v %v", ok, err)
@@ -238,24 +258,11 @@ func TestMTADownTimeUpGivesEntryBack(t *testing.T) {
 	if err := e.d.Process(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.sp.List(spool.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out) != 1 || out[0].ID != id || out[0].Envelope.Attempts != 0 {
-		t.Errorf("out queue when time ran out: %+v, want %s back untouched", out, id)
-	}
-	if rs := e.retryEntries(); len(rs) != 1 {
-		t.Errorf("%d retry entries, want only the first", len(rs))
-	}
+	e.wantBackUntouched(id, "when time ran out")
 }
 
 func TestMTADownStopGivesEntryBack(t *testing.T) {
-	addr := freeAddr(t)
-	e := newEnv(t, func(o *Options) { o.Addr = addr })
-	e.enqueue(spool.Envelope{Recipients: []string{"first@example.net"}})
-	e.process()
-	id := e.enqueue(spool.Envelope{Recipients: []string{"second@example.net"}})
+	e, _, id := mtaDownEnv(t)
 	done := e.processAsync()
 	time.Sleep(100 * time.Millisecond)
 	e.d.Stop()
@@ -267,13 +274,7 @@ func TestMTADownStopGivesEntryBack(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Stop did not end the wait")
 	}
-	out, err := e.sp.List(spool.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out) != 1 || out[0].ID != id || out[0].Envelope.Attempts != 0 {
-		t.Errorf("out queue after stop: %+v, want %s back untouched", out, id)
-	}
+	e.wantBackUntouched(id, "after stop")
 }
 
 func TestExpandMembersFilters(t *testing.T) {
