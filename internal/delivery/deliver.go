@@ -168,36 +168,49 @@ func (d *Deliverer) Process(ctx context.Context, c *spool.Claim) error {
 		return nil
 	}
 	d.Stats.Entries.Add(1)
-	j, rs, err := d.prepare(ctx, c)
+	j, err := d.prepare(ctx, c)
 	if err != nil {
 		return err
 	}
 	j.prepared = time.Since(start)
-	d.run(j, rs)
+	if err := d.run(ctx, j); err != nil {
+		return err
+	}
 	return d.finish(ctx, c, j, start)
 }
 
-// run schedules the job's recipients and waits until every transaction
-// has finished, or the entry's time is up, or delivery stops.
-func (d *Deliverer) run(j *job, rs []*rcpt) {
-	per := 1
-	if j.mode == modeBulk || j.mode == modeXVERP {
-		per = d.opts.MaxRecipients
-	}
-	gs := groupsOf(j, rs, per)
-	j.start(len(gs))
-	d.sched.add(gs)
+// run feeds the job's recipients to the scheduler as the store yields them
+// and waits until every transaction has finished, or the entry's time is
+// up, or delivery stops; then what was not sent is in j.left. A store
+// error ends the walk: what was scheduled is taken back, the transactions
+// in flight finish (and are journaled), and the error retries the entry.
+func (d *Deliverer) run(ctx context.Context, j *job) error {
 	budget := time.NewTimer(d.opts.MaxEntryTime)
 	defer budget.Stop()
-	select {
-	case <-j.done:
-		return
-	case <-budget.C:
-		j.log.Warn("entry took too long; requeueing the rest", "limit", d.opts.MaxEntryTime)
-	case <-d.stopping:
+	f := d.newFeed(j, budget.C)
+	t0 := time.Now()
+	err := d.recipients(ctx, j, f.add)
+	j.walked = time.Since(t0)
+	if err != nil {
+		f.halted = true
 	}
-	j.cancelled(d.sched.cancel(j))
+	left := f.end()
+	halted := f.halted
+	if !halted {
+		select {
+		case <-j.done:
+			return nil
+		case <-budget.C:
+			f.expired = true
+		case <-d.stopping:
+		}
+	}
+	if f.expired {
+		j.log.Warn("entry took too long; requeueing the rest", "limit", d.opts.MaxEntryTime)
+	}
+	j.cancelled(append(left, d.sched.cancel(j)...))
 	<-j.done
+	return err
 }
 
 // finish records permanent failures, sends temporary failures to the
@@ -234,7 +247,7 @@ func (d *Deliverer) finish(ctx context.Context, c *spool.Claim, j *job, start ti
 	j.prog.remove()
 	j.log.Info("entry delivered", "mode", j.mode.String(), "delivered", j.delivered, "deferred", len(temp),
 		"failed", len(perm), "requeued", len(j.left), "seconds", time.Since(start).Seconds(),
-		"prepare_seconds", j.prepared.Seconds())
+		"prepare_seconds", j.prepared.Seconds(), "walk_seconds", j.walked.Seconds())
 	return nil
 }
 

@@ -18,33 +18,56 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-func TestBulkGroupsByDomain(t *testing.T) {
-	e := newEnv(t, nil)
+// TestBulkKeepsDomainsTogether: a domain with a transaction's worth of
+// recipients gets transactions of its own, a throttled domain too, and the
+// small domains share full ones, each domain's recipients side by side.
+func TestBulkKeepsDomainsTogether(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.Domains = map[string]Limits{"slow.example": {Concurrency: 1}} })
 	var rcpts []string
-	for i := range 230 {
-		rcpts = append(rcpts, fmt.Sprintf("u%d@dom%d.example", i, i%3))
+	for i := range 300 {
+		dom := "big.example"
+		switch {
+		case i%6 == 1:
+			dom = fmt.Sprintf("small%d.example", i%10)
+		case i%6 == 2:
+			dom = "slow.example"
+		case i%6 == 3 && i%12 == 3:
+			dom = fmt.Sprintf("small%d.example", i%10)
+		}
+		rcpts = append(rcpts, fmt.Sprintf("u%d@%s", i, dom))
 	}
 	e.enqueue(spool.Envelope{Recipients: rcpts})
 	e.process()
-	got := e.sink.Recipients()
-	if len(got) != len(rcpts) {
+	if got := e.sink.Recipients(); len(got) != len(rcpts) {
 		t.Fatalf("sink has %d recipients, want %d", len(got), len(rcpts))
 	}
+	mixed := 0
 	for _, m := range e.sink.Messages() {
 		if len(m.To) > 50 {
 			t.Errorf("transaction with %d recipients, max 50", len(m.To))
 		}
-		d := domainOf(m.To[0])
-		for _, r := range m.To {
-			if domainOf(r) != d {
-				t.Errorf("transaction mixes %s and %s", d, domainOf(r))
+		doms := []string{domainOf(m.To[0])}
+		for _, r := range m.To[1:] {
+			if d := domainOf(r); d != doms[len(doms)-1] {
+				if slices.Contains(doms, d) {
+					t.Errorf("%s split within a transaction: %v", d, m.To)
+				}
+				doms = append(doms, d)
+			}
+		}
+		if len(doms) > 1 {
+			mixed++
+			if slices.Contains(doms, "big.example") || slices.Contains(doms, "slow.example") {
+				t.Errorf("big or throttled domain in a shared transaction: %v", doms)
 			}
 		}
 	}
-	if n := len(e.sink.Messages()); n != 6 { // 77,77,76 per domain → 2 transactions each
-		t.Errorf("%d transactions, want 6", n)
+	// big: 175 = 50+50 (a full group during the walk), 50+25 at the end;
+	// slow: 50; the 5 small domains' 75: 50+25, shared.
+	if n := len(e.sink.Messages()); n != 7 || mixed != 2 {
+		t.Errorf("%d transactions (%d shared), want 7 (2)", n, mixed)
 	}
-	if e.d.Stats.Delivered.Load() != 230 || len(e.retryEntries()) != 0 {
+	if e.d.Stats.Delivered.Load() != 300 || len(e.retryEntries()) != 0 {
 		t.Errorf("delivered %d, retry entries %d", e.d.Stats.Delivered.Load(), len(e.retryEntries()))
 	}
 }
@@ -361,7 +384,8 @@ func TestVERPMode(t *testing.T) {
 			t.Errorf("VERP transaction from %s to %v", m.From, m.To)
 		}
 	}
-	if verp != len(members) || bulk != 2 {
-		t.Errorf("%d VERP and %d bulk transactions, want %d and 2", verp, bulk, len(members))
+	// The bulk post's 10 recipients at 2 small domains share 1 transaction.
+	if verp != len(members) || bulk != 1 {
+		t.Errorf("%d VERP and %d bulk transactions, want %d and 1", verp, bulk, len(members))
 	}
 }

@@ -12,13 +12,15 @@
 // to this expansion, so a post is one small spool entry however big the
 // list, and the store's Recipients walk reads only what delivery needs),
 // its mode and its body, shaped and signed once — and queues the job's
-// transactions on a scheduler that hands them to the workers round robin
+// transactions, while the recipients are still being walked, on a scheduler that hands them to the workers round robin
 // over destination domains, honouring the per-domain Limits (transactions
 // in flight, recipients per second). Each transaction is logged at debug
 // level (warn when recipients were refused), each entry at info.
 //
-//   - bulk: recipients grouped by domain, at most MaxRecipients per
-//     transaction, one wire copy of the (DKIM-signed) body shared by all;
+//   - bulk: at most MaxRecipients per transaction, one wire copy of the
+//     (DKIM-signed) body shared by all; each domain's recipients side by
+//     side: a domain with a transaction's worth has its own transactions,
+//     small unthrottled domains share full ones (feed.go);
 //   - VERP (list setting verp_delivery_interval): one transaction per
 //     recipient, sender LIST-bounces+local=domain@DOMAIN, same body;
 //     with Options.XVERP and an MTA that offers XVERP, bulk transactions

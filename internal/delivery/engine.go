@@ -285,7 +285,7 @@ func (e *engine) finished(t *txn, tx *smtpclient.Tx) error {
 			reply = tx.Data.String()
 		}
 		e.log.Log(context.Background(), lvl, "transaction", "id", j.id, "list", j.env.List+"@"+j.env.Domain,
-			"to_domain", t.domain.name, "mode", j.mode.String(), "recipients", len(t.rcpts), "accepted", len(ok), "reply", reply)
+			"to_domain", t.domainName(), "mode", j.mode.String(), "recipients", len(t.rcpts), "accepted", len(ok), "reply", reply)
 	}
 	e.sched.release(t)
 	return err

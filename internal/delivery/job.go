@@ -52,6 +52,7 @@ type outcome struct {
 type job struct {
 	id     string
 	env    spool.Envelope
+	expand bool        // the recipients are the list's members
 	list   *store.List // nil for mail of an unknown list
 	log    *slog.Logger
 	mode   mode
@@ -61,8 +62,10 @@ type job struct {
 	eight  bool   // the body has 8-bit bytes
 	render func(r *rcpt) ([]byte, error)
 	prog   *progress
-	// prepared is how long prepare took (store walk, body shaping).
-	prepared time.Duration
+	// prepared is how long prepare took (list, journal, body shaping);
+	// walked how long the recipients took to come from the store (while
+	// the first transactions went out).
+	prepared, walked time.Duration
 
 	mu        sync.Mutex
 	groups    int // groups not yet handed out in full
@@ -75,12 +78,19 @@ type job struct {
 	closed    bool
 }
 
-// start counts n groups about to be scheduled.
-func (j *job) start(n int) {
+// start readies the job to be fed: the feed counts as one group until
+// its end, so the job cannot finish while recipients are still coming.
+func (j *job) start() {
 	j.mu.Lock()
-	j.groups = n
+	j.groups = 1
 	j.done = make(chan struct{})
-	j.checkDone()
+	j.mu.Unlock()
+}
+
+// addGroups counts n groups about to be scheduled.
+func (j *job) addGroups(n int) {
+	j.mu.Lock()
+	j.groups += n
 	j.mu.Unlock()
 }
 
@@ -158,19 +168,4 @@ func (o outcome) why() string {
 // domainOf returns the lower-cased domain of addr.
 func domainOf(addr string) string {
 	return strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])
-}
-
-// groupsOf splits recipients by destination domain into groups of per.
-func groupsOf(j *job, rs []*rcpt, per int) map[string]*group {
-	gs := map[string]*group{}
-	for _, r := range rs {
-		d := domainOf(r.addr)
-		g := gs[d]
-		if g == nil {
-			g = &group{job: j, per: per}
-			gs[d] = g
-		}
-		g.rcpts = append(g.rcpts, r)
-	}
-	return gs
 }

@@ -13,43 +13,38 @@ import (
 	"herald/internal/store"
 )
 
-// prepare loads what the entry needs, picks the mode, computes the
-// recipients (minus those the journal says were accepted already) and
-// shapes the body.
-func (d *Deliverer) prepare(ctx context.Context, c *spool.Claim) (*job, []*rcpt, error) {
+// prepare loads what the entry needs, picks the mode and shapes the body;
+// the recipients come later, while they are sent (see feed).
+func (d *Deliverer) prepare(ctx context.Context, c *spool.Claim) (*job, error) {
 	env := c.Envelope
-	j := &job{id: c.ID, env: env, sender: env.Sender,
+	j := &job{id: c.ID, env: env, sender: env.Sender, expand: env.Meta[metaRecipients] == "members",
 		log: d.log.With("id", c.ID, "list", env.List, "domain", env.Domain)}
-	expand := env.Meta[metaRecipients] == "members"
+	expand := j.expand
 	if d.opts.Store != nil && env.List != "" {
 		l, err := d.opts.Store.GetList(ctx, env.List, env.Domain)
 		switch {
 		case errors.Is(err, store.ErrNotFound) && expand:
-			return nil, nil, errNoList(env)
+			return nil, errNoList(env)
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
-			return nil, nil, status.Temporary(fmt.Errorf("load list %s@%s: %w", env.List, env.Domain, err))
+			return nil, status.Temporary(fmt.Errorf("load list %s@%s: %w", env.List, env.Domain, err))
 		default:
 			j.list = l
 		}
 	}
 	if expand && j.list == nil {
-		return nil, nil, status.Permanent(fmt.Errorf("entry asks for list members but there is no list store"))
+		return nil, status.Permanent(fmt.Errorf("entry asks for list members but there is no list store"))
 	}
 	if err := d.openProgress(ctx, c, j, expand); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := d.chooseMode(j); err != nil {
-		return nil, nil, status.Temporary(err)
-	}
-	rs, err := d.recipients(ctx, j, expand)
-	if err != nil {
-		return nil, nil, err
+		return nil, status.Temporary(err)
 	}
 	if err := d.shape(ctx, j, c.Message); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return j, rs, nil
+	return j, nil
 }
 
 // openProgress opens the entry's journal. An expanded post names its
@@ -131,12 +126,12 @@ func (d *Deliverer) chooseMode(j *job) error {
 	return nil
 }
 
-// recipients returns who gets the entry, minus those already accepted.
-func (d *Deliverer) recipients(ctx context.Context, j *job, expand bool) ([]*rcpt, error) {
-	if expand {
-		return d.members(ctx, j)
+// recipients passes emit who gets the entry, minus those already
+// accepted.
+func (d *Deliverer) recipients(ctx context.Context, j *job, emit func(*rcpt)) error {
+	if j.expand {
+		return d.members(ctx, j, emit)
 	}
-	var out []*rcpt
 	seen := make(map[string]bool, len(j.env.Recipients))
 	for _, a := range j.env.Recipients {
 		if j.prog.done[a] || seen[a] {
@@ -150,21 +145,21 @@ func (d *Deliverer) recipients(ctx context.Context, j *job, expand bool) ([]*rcp
 			case err == nil:
 				r.name, r.token, r.lang, r.member = m.DisplayName, m.Token, m.Language, true
 			case !errors.Is(err, store.ErrNotFound):
-				return nil, status.Temporary(fmt.Errorf("load member %s: %w", a, err))
+				return status.Temporary(fmt.Errorf("load member %s: %w", a, err))
 			}
 		}
-		out = append(out, r)
+		emit(r)
 	}
-	return out, nil
+	return nil
 }
 
 // members streams the list's members from the store (the slim
-// store.Recipients walk) and keeps those who get the post: delivery
+// store.Recipients walk) and passes emit those who get the post: delivery
 // enabled, regular (not digest) mode, not the poster if they opted out of
 // their own posts (receive_own_postings), not named in the post's To or
 // Cc if they opted out of list copies then (receive_list_copy), not
 // journaled as accepted by an earlier attempt.
-func (d *Deliverer) members(ctx context.Context, j *job) ([]*rcpt, error) {
+func (d *Deliverer) members(ctx context.Context, j *job, emit func(*rcpt)) error {
 	poster := j.env.Meta[metaPoster]
 	explicit := map[string]bool{}
 	for _, a := range strings.Split(j.env.Meta[metaExplicit], ",") {
@@ -173,7 +168,6 @@ func (d *Deliverer) members(ctx context.Context, j *job) ([]*rcpt, error) {
 		}
 	}
 	personal := j.mode == modePersonal
-	var out []*rcpt
 	var slab []rcpt // allocated in blocks: a big list is many small structs
 	err := d.opts.Store.EachRecipient(ctx, j.list.ID, personal, func(m *store.Recipient) error {
 		switch {
@@ -191,14 +185,14 @@ func (d *Deliverer) members(ctx context.Context, j *job) ([]*rcpt, error) {
 			if personal {
 				r.name, r.token, r.lang, r.member = m.DisplayName, m.Token, m.Language, true
 			}
-			out = append(out, r)
+			emit(r)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, status.Temporary(fmt.Errorf("members of %s: %w", j.list.Address(), err))
+		return status.Temporary(fmt.Errorf("members of %s: %w", j.list.Address(), err))
 	}
-	return out, nil
+	return nil
 }
 
 // shape builds the wire body once (bulk, XVERP, VERP), signed when the

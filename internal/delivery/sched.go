@@ -22,6 +22,7 @@ type Limits struct {
 // transactions of at most per recipients.
 type group struct {
 	job   *job
+	dom   string // lower-case destination domain
 	rcpts []*rcpt
 	next  int
 	per   int
@@ -32,6 +33,19 @@ type txn struct {
 	job    *job
 	rcpts  []*rcpt
 	domain *domainQ
+}
+
+// domainName names the transaction's destination for logs: its domain,
+// or the first and last of a packed transaction's domains.
+func (t *txn) domainName() string {
+	if t.domain.name != "" || len(t.rcpts) == 0 {
+		return t.domain.name
+	}
+	first, last := domainOf(t.rcpts[0].addr), domainOf(t.rcpts[len(t.rcpts)-1].addr)
+	if first == last {
+		return first
+	}
+	return first + ".." + last
 }
 
 // domainQ is the work and the throttle state of one destination domain.
@@ -48,11 +62,13 @@ type domainQ struct {
 // sched hands out transactions to connection workers, round robin over
 // destination domains, honouring each domain's Limits. Invariants: a
 // domain is in ready exactly when it has groups; inflight counts the
-// transactions taken and not yet released.
+// transactions taken and not yet released; queued counts the recipients in
+// groups not yet handed out.
 type sched struct {
 	mu      sync.Mutex
 	domains map[string]*domainQ
 	ready   []*domainQ
+	queued  int
 	rr      int
 	wake    chan struct{} // closed and replaced on every change
 	def     Limits
@@ -87,16 +103,17 @@ func (s *sched) broadcast() {
 }
 
 // add queues groups; s.mu is not held.
-func (s *sched) add(gs map[string]*group) {
+func (s *sched) add(gs []*group) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for dom, g := range gs {
-		d := s.domains[dom]
+	for _, g := range gs {
+		d := s.domains[g.dom]
 		if d == nil {
-			lim := s.limitsFor(dom)
-			d = &domainQ{name: dom, lim: lim, tokens: lim.Burst, last: s.now()}
-			s.domains[dom] = d
+			lim := s.limitsFor(g.dom)
+			d = &domainQ{name: g.dom, lim: lim, tokens: lim.Burst, last: s.now()}
+			s.domains[g.dom] = d
 		}
+		s.queued += len(g.rcpts) - g.next
 		d.groups = append(d.groups, g)
 		if !d.ready {
 			d.ready = true
@@ -135,6 +152,7 @@ func (s *sched) take() (*txn, time.Time) {
 		}
 		t := &txn{job: g.job, rcpts: g.rcpts[g.next : g.next+cnt], domain: d}
 		g.next += cnt
+		s.queued -= cnt
 		g.job.taken() // before groupDone, so the job cannot look finished
 		if g.next == len(g.rcpts) {
 			d.groups[0] = nil
@@ -163,6 +181,13 @@ func (s *sched) unready(i int) {
 	if d.inflight == 0 {
 		delete(s.domains, d.name)
 	}
+}
+
+// backlog returns how many recipients wait in groups not yet handed out.
+func (s *sched) backlog() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queued
 }
 
 // tryNext returns a transaction if one may go now.
@@ -245,6 +270,7 @@ func (s *sched) cancel(j *job) []*rcpt {
 				continue
 			}
 			left = append(left, g.rcpts[g.next:]...)
+			s.queued -= len(g.rcpts) - g.next
 			j.groupDone()
 		}
 		clear(d.groups[len(kept):])

@@ -6,21 +6,30 @@ import (
 	"time"
 )
 
-func testJob(n, per int, domains ...string) (*job, map[string]*group) {
+// testJob schedules a job of n recipients spread over domains, per
+// recipients a transaction, as a finished feed would have.
+func testJob(s *sched, n, per int, domains ...string) *job {
 	j := &job{}
-	var rs []*rcpt
+	j.start()
+	gs := map[string]*group{}
+	var list []*group
 	for i := range n {
-		rs = append(rs, &rcpt{addr: fmt.Sprintf("u%d@%s", i, domains[i%len(domains)])})
+		dom := domains[i%len(domains)]
+		if gs[dom] == nil {
+			gs[dom] = &group{job: j, dom: dom, per: per}
+			list = append(list, gs[dom])
+		}
+		gs[dom].rcpts = append(gs[dom].rcpts, &rcpt{addr: fmt.Sprintf("u%d@%s", i, dom)})
 	}
-	gs := groupsOf(j, rs, per)
-	j.start(len(gs))
-	return j, gs
+	j.addGroups(len(list))
+	s.add(list)
+	j.groupDone()
+	return j
 }
 
 func TestSchedRoundRobinAndConcurrency(t *testing.T) {
 	s := newSched(Limits{}, map[string]Limits{"slow.example": {Concurrency: 1}}, time.Now)
-	_, gs := testJob(12, 2, "a.example", "b.example", "slow.example")
-	s.add(gs)
+	testJob(s, 12, 2, "a.example", "b.example", "slow.example")
 	var got []string
 	var held []*txn
 	for t := s.tryNext(); t != nil; t = s.tryNext() {
@@ -52,8 +61,7 @@ func TestSchedRateLimit(t *testing.T) {
 	now := time.Unix(1000, 0)
 	clock := func() time.Time { return now }
 	s := newSched(Limits{Rate: 2, Burst: 4}, nil, clock)
-	_, gs := testJob(10, 1, "r.example")
-	s.add(gs)
+	testJob(s, 10, 1, "r.example")
 	n := 0
 	for t := s.tryNext(); t != nil; t = s.tryNext() {
 		n++
@@ -73,8 +81,7 @@ func TestSchedRateLimit(t *testing.T) {
 
 func TestSchedCancel(t *testing.T) {
 	s := newSched(Limits{}, nil, time.Now)
-	j, gs := testJob(10, 3, "a.example", "b.example")
-	s.add(gs)
+	j := testJob(s, 10, 3, "a.example", "b.example")
 	first := s.tryNext()
 	left := s.cancel(j)
 	if len(left)+len(first.rcpts) != 10 {

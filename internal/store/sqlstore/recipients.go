@@ -10,8 +10,14 @@ import (
 	"herald/internal/store"
 )
 
-// recipientSpan is how many member ids one query of the plain walk covers.
-const recipientSpan = 16384
+// recipientSpan is how many member ids one query of the plain walk covers
+// at most. The first spans are smaller (firstRecipientSpan, doubling), so
+// the first recipients reach the caller (delivery, which starts sending
+// them during the walk) within a millisecond or two.
+const (
+	recipientSpan      = 16384
+	firstRecipientSpan = 512
+)
 
 // recipientWhere selects the members who get posts; the caller appends
 // the id range.
@@ -75,9 +81,10 @@ func (db *DB) walkSpans(ctx context.Context, listID, from, to int64, fn func(*st
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer close(todo)
-		for f := from; f < to; f += recipientSpan {
+		size := int64(firstRecipientSpan)
+		for f := from; f < to; f, size = f+size, min(2*size, recipientSpan) {
 			select {
-			case todo <- span{from: f, to: f + recipientSpan}:
+			case todo <- span{from: f, to: f + size}:
 			case <-ctx.Done():
 				return
 			}
