@@ -76,20 +76,22 @@ func newEnv(t *testing.T, tweak func(*Options)) *env {
 	return e
 }
 
-// addMembers subscribes n members spread over domains.
+// addMembers subscribes n members spread over domains (one batch).
 func (e *env) addMembers(n, domains int, tweak func(*store.Member)) []string {
 	e.t.Helper()
 	var out []string
+	var ms []*store.Member
 	for i := range n {
 		m := store.DefaultMember(e.list.ID, fmt.Sprintf("user%04d@d%02d.example", i, i%domains), store.RoleMember)
 		m.DisplayName = fmt.Sprintf("User %d", i)
 		if tweak != nil {
 			tweak(&m)
 		}
-		if err := e.st.AddMember(context.Background(), &m); err != nil {
-			e.t.Fatal(err)
-		}
+		ms = append(ms, &m)
 		out = append(out, m.Email)
+	}
+	if _, err := e.st.(store.MemberBatches).AddMembers(context.Background(), ms); err != nil {
+		e.t.Fatal(err)
 	}
 	return out
 }

@@ -1,0 +1,145 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"herald/internal/spool"
+	"herald/internal/status"
+	"herald/internal/store"
+)
+
+// pausedWalk is the real store with a walk that stops after a number of
+// recipients until the test releases it, then goes on or fails.
+type pausedWalk struct {
+	Store
+	after   int
+	paused  chan struct{}
+	release chan error
+}
+
+func (p *pausedWalk) EachRecipient(ctx context.Context, listID int64, personal bool, fn func(*store.Recipient) error) error {
+	n := 0
+	return p.Store.EachRecipient(ctx, listID, personal, func(r *store.Recipient) error {
+		if n++; n == p.after+1 {
+			close(p.paused)
+			if err := <-p.release; err != nil {
+				return err
+			}
+		}
+		return fn(r)
+	})
+}
+
+// pausedEnv is an env whose walk pauses after `after` recipients, with
+// n members at 4 domains and one post to them queued.
+func pausedEnv(t *testing.T, n, after int) (*env, *pausedWalk) {
+	t.Helper()
+	var pw *pausedWalk
+	e := newEnv(t, func(o *Options) {
+		pw = &pausedWalk{Store: o.Store, after: after, paused: make(chan struct{}), release: make(chan error)}
+		o.Store = pw
+	})
+	e.addMembers(n, 4, nil)
+	e.enqueue(spool.Envelope{Meta: MemberEnvelope(1, "", nil)})
+	return e, pw
+}
+
+// waitRecipients waits until the sink has at least n recipients.
+func (e *env) waitRecipients(n int) {
+	e.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); len(e.sink.Recipients()) < n; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("sink has %d recipients, want %d", len(e.sink.Recipients()), n)
+		}
+	}
+}
+
+// TestFeedSendsDuringWalk: domains that fill transactions go out while the
+// walk is still running.
+func TestFeedSendsDuringWalk(t *testing.T) {
+	e, pw := pausedEnv(t, 1200, 600) // 150 a domain by the pause: 100 each can go
+	done := e.processAsync()
+	<-pw.paused
+	e.waitRecipients(400)
+	pw.release <- nil
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := e.sink.Recipients()
+	for r, n := range got {
+		if n != 1 {
+			t.Errorf("%s got %d copies", r, n)
+		}
+	}
+	if len(got) != 1200 {
+		t.Errorf("%d recipients, want 1200", len(got))
+	}
+}
+
+// TestFeedStopDuringWalk: Stop while the members are walked; every member
+// ends delivered or in the out entry for the rest, never both.
+func TestFeedStopDuringWalk(t *testing.T) {
+	e, pw := pausedEnv(t, 1200, 600)
+	done := e.processAsync()
+	<-pw.paused
+	e.waitRecipients(400)
+	e.d.Stop()
+	pw.release <- nil
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := e.sink.Recipients()
+	outs, err := e.sp.List(spool.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 1 {
+		t.Fatalf("%d out entries after Stop, want 1 (the rest)", len(outs))
+	}
+	rest := outs[0].Envelope.Recipients
+	for _, r := range rest {
+		if got[r] != 0 {
+			t.Errorf("%s delivered and requeued", r)
+		}
+	}
+	if len(got)+len(rest) != 1200 || len(rest) == 0 {
+		t.Errorf("delivered %d + requeued %d, want 1200 with some requeued", len(got), len(rest))
+	}
+}
+
+// TestFeedWalkFails: the store fails in the middle of the walk; what went
+// out is journaled, the entry is retried, and the next attempt sends only
+// the others.
+func TestFeedWalkFails(t *testing.T) {
+	e, pw := pausedEnv(t, 1200, 600)
+	c, ok, err := e.sp.TryClaim(spool.Out)
+	if err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.d.Process(context.Background(), c) }()
+	<-pw.paused
+	e.waitRecipients(400)
+	pw.release <- errors.New("disk I/O error")
+	if err := <-done; err == nil || !status.IsTemporary(err) {
+		t.Fatalf("Process = %v, want a temporary error", err)
+	}
+	if err := c.Release(context.Background()); err != nil { // as the runner does with a temporary error
+		t.Fatal(err)
+	}
+	sent := len(e.sink.Recipients())
+	pw.Store, pw.after = e.st, -1 // the store works again
+	e.process()
+	got := e.sink.Recipients()
+	for r, n := range got {
+		if n != 1 {
+			t.Errorf("%s got %d copies", r, n)
+		}
+	}
+	if len(got) != 1200 || sent < 400 {
+		t.Errorf("%d recipients in all (%d before the failure), want 1200 (400 or more)", len(got), sent)
+	}
+}
