@@ -115,6 +115,13 @@ func (r *Runner) Run(ctx context.Context) error {
 
 func (r *Runner) work(ctx context.Context) error {
 	for {
+		// Claim hands out a ready entry even after ctx ends; without this
+		// check a stopping runner would go on taking entries, and the out
+		// runner, which gives back at once what it cannot send once
+		// delivery stops, would take the same entries back forever.
+		if ctx.Err() != nil {
+			return nil
+		}
 		c, err := r.spool.Claim(ctx, r.Queue)
 		if err != nil {
 			if ctx.Err() != nil {
