@@ -38,6 +38,7 @@ type Ingress struct {
 	siteMax int64
 	log     *slog.Logger
 	now     func() time.Time
+	known   listCache
 }
 
 // New returns an Ingress. siteMax is the largest message accepted anywhere.
@@ -45,7 +46,9 @@ func New(lists Lists, sp Spool, siteMax int64, log *slog.Logger) *Ingress {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Ingress{lists: lists, spool: sp, siteMax: siteMax, log: log.With("component", "ingress"), now: time.Now}
+	in := &Ingress{lists: lists, spool: sp, siteMax: siteMax, log: log.With("component", "ingress"), now: time.Now}
+	in.known.now = func() time.Time { return in.now() }
+	return in
 }
 
 // QueueFor returns the spool queue that handles an alias.
@@ -69,13 +72,18 @@ func (in *Ingress) Resolve(ctx context.Context, rcpt string) (address.Recipient,
 	}
 	var (
 		lookupErr error
-		found     = map[string]*store.List{}
+		found     = map[string]int64{} // list name: hard size limit in bytes (0: none)
 	)
 	exists := func(name string) bool {
+		if h, ok := in.known.get(name, domain); ok {
+			found[name] = h.maxSize
+			return true
+		}
 		l, err := in.lists.GetList(ctx, name, domain)
 		switch {
 		case err == nil:
-			found[name] = l
+			found[name] = int64(l.Settings.HardMaxMessageSize) << 10
+			in.known.put(name, domain, found[name])
 			return true
 		case !errors.Is(err, store.ErrNotFound):
 			lookupErr = err
@@ -90,8 +98,8 @@ func (in *Ingress) Resolve(ctx context.Context, rcpt string) (address.Recipient,
 		return address.Recipient{}, 0, status.UnknownRecipient(fmt.Errorf("resolve %s: %w", rcpt, err))
 	}
 	limit := in.siteMax
-	if l := found[list]; l != nil && l.Settings.HardMaxMessageSize > 0 {
-		limit = min(limit, int64(l.Settings.HardMaxMessageSize)<<10)
+	if lim := found[list]; lim > 0 {
+		limit = min(limit, lim)
 	}
 	return address.Recipient{List: list, Domain: domain, Alias: alias, Extension: ext}, limit, nil
 }
