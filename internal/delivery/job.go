@@ -32,12 +32,16 @@ func (m mode) String() string {
 	return [...]string{"bulk", "xverp", "verp", "personalized"}[m]
 }
 
-// rcpt is one recipient of a job.
+// rcpt is one recipient of a job. A post to a big list makes one per
+// member, so it stays small: what only personalized copies need is apart.
 type rcpt struct {
 	addr string
-	// For personalized jobs: what the member's copy needs.
+	who  *member // personalized jobs: the member, nil for a non-member
+}
+
+// member is what a member's personalized copy needs.
+type member struct {
 	name, token, lang string
-	member            bool
 }
 
 // outcome is a recipient's failed transaction.

@@ -39,14 +39,18 @@ func (d *Deliverer) personalizer(j *job, msg []byte, sg *dkim.Signer) (func(*rcp
 	decorate := j.env.Meta[metaDecorate] == "per-member"
 	header, footer := j.env.Meta[metaDecorateHeader], j.env.Meta[metaDecorateFooter]
 	return func(r *rcpt) ([]byte, error) {
+		var who member
+		if r.who != nil {
+			who = *r.who
+		}
 		m := base.Clone()
 		h := m.Header
 		if s.Personalize == "full" {
-			h.Set("To", formatAddress(r.name, r.addr))
+			h.Set("To", formatAddress(who.name, r.addr))
 		}
 		unsub := ""
-		if r.token != "" && baseURL != "" {
-			unsub = baseURL + "/u/" + r.token
+		if who.token != "" && baseURL != "" {
+			unsub = baseURL + "/u/" + who.token
 			if s.IncludeRFC2369Headers || h.Has("List-Unsubscribe") {
 				h.Set("List-Unsubscribe", "<"+unsub+">, <mailto:"+l.SubAddress("leave")+">")
 				h.Set("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
@@ -54,7 +58,7 @@ func (d *Deliverer) personalizer(j *job, msg []byte, sg *dkim.Signer) (func(*rcp
 		}
 		if decorate && (header != "" || footer != "") {
 			vars := map[string]string{"user_address": r.addr, "user_delivered_to": r.addr, "user_email": r.addr,
-				"user_name": r.name, "user_language": r.lang, "user_optionsurl": unsub, "user_unsubscribe_url": unsub}
+				"user_name": who.name, "user_language": who.lang, "user_optionsurl": unsub, "user_unsubscribe_url": unsub}
 			if err := mime.Decorate(m, Expand(header, vars), Expand(footer, vars)); err != nil {
 				return nil, err
 			}

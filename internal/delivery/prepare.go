@@ -143,7 +143,7 @@ func (d *Deliverer) recipients(ctx context.Context, j *job, emit func(*rcpt)) er
 			m, err := d.opts.Store.GetMember(ctx, j.list.ID, a, store.RoleMember)
 			switch {
 			case err == nil:
-				r.name, r.token, r.lang, r.member = m.DisplayName, m.Token, m.Language, true
+				r.who = &member{name: m.DisplayName, token: m.Token, lang: m.Language}
 			case !errors.Is(err, store.ErrNotFound):
 				return status.Temporary(fmt.Errorf("load member %s: %w", a, err))
 			}
@@ -183,7 +183,7 @@ func (d *Deliverer) members(ctx context.Context, j *job, emit func(*rcpt)) error
 			slab = append(slab, rcpt{addr: m.Email})
 			r := &slab[len(slab)-1]
 			if personal {
-				r.name, r.token, r.lang, r.member = m.DisplayName, m.Token, m.Language, true
+				r.who = &member{name: m.DisplayName, token: m.Token, lang: m.Language}
 			}
 			emit(r)
 		}
