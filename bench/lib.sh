@@ -1,7 +1,7 @@
 # Shared setup for the benchmark scripts (sourced, not run):
 #   bench_start "extra toml lines" tool...
 # builds herald, the blackhole MTA, fsyncbase and the named bench tools
-# into $work, starts the blackhole and `herald serve` with a list
+# into $work (herald: $BENCH_HERALD_BIN instead, if set), starts the blackhole and `herald serve` with a list
 # bench@lists.example.org (nonmember posts accepted, one member), and
 # sets $work, $lmtp, $smtp, $http. Everything is stopped and removed on exit.
 set -euo pipefail
@@ -20,6 +20,8 @@ bench_start() {
   for t in herald:./cmd/herald blackhole:./bench/blackhole fsyncbase:./bench/fsyncbase "$@"; do
     go build -o "$work/${t%%:*}" "${t#*:}"
   done
+  # BENCH_HERALD_BIN: a herald binary to measure instead (A/B comparisons).
+  if [ -n "${BENCH_HERALD_BIN:-}" ]; then cp "$BENCH_HERALD_BIN" "$work/herald"; fi
   lmtp=$(free_port); smtp=$(free_port); http=$(free_port)
   "$work/blackhole" -addr "127.0.0.1:$smtp" > "$work/blackhole.out" & pids+=($!)
   cat > "$work/herald.toml" <<TOML
