@@ -35,9 +35,9 @@ const (
 // transaction's worth has its own) while a post to many small domains
 // still travels in full transactions (the MTA splits them by destination
 // anyway); other groups go alone if they have at least feedHungryMin
-// recipients (or a transaction's worth). Once halted (Stop, or the entry's time is up) it
-// schedules nothing more and keeps what it is given, for the caller to
-// requeue.
+// recipients (or a transaction's worth). Once halted (Stop, or the
+// entry's time is up) it schedules nothing more and keeps what it is
+// given, for the caller to requeue.
 type feed struct {
 	d       *Deliverer
 	j       *job
@@ -47,7 +47,6 @@ type feed struct {
 	pack    bool // partial groups of unthrottled domains share transactions
 	budget  <-chan time.Time
 	groups  map[string]*group // being filled, by domain
-	partial int               // recipients in groups
 	n       int
 	halted  bool
 	expired bool // halted because the budget ran out
@@ -75,21 +74,18 @@ func (f *feed) add(r *rcpt) {
 		f.groups[dom] = g
 	}
 	g.rcpts = append(g.rcpts, r)
-	f.partial++
-	if f.n++; f.n%feedCheckEvery == 0 {
-		f.check()
-	}
+	// A full group goes before the check, which could hand it over too.
 	if len(g.rcpts) >= f.full && !f.halted {
 		f.take(g)
 		f.schedule([]*group{g})
 	}
+	if f.n++; f.n%feedCheckEvery == 0 {
+		f.check()
+	}
 }
 
 // take removes g from the groups being filled.
-func (f *feed) take(g *group) {
-	delete(f.groups, g.dom)
-	f.partial -= len(g.rcpts)
-}
+func (f *feed) take(g *group) { delete(f.groups, g.dom) }
 
 // check halts the feed on Stop or when the budget runs out, and hands
 // over the groups big enough to be worth a transaction when the

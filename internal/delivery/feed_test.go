@@ -143,3 +143,26 @@ func TestFeedWalkFails(t *testing.T) {
 		t.Errorf("%d recipients in all (%d before the failure), want 1200 (400 or more)", len(got), sent)
 	}
 }
+
+// TestFeedGroupFullAtCheck: a domain's group fills a transaction on the
+// very recipient at which the feed checks the scheduler's backlog; it must
+// be scheduled once, not by the check and again as full (the second time
+// as an empty transaction).
+func TestFeedGroupFullAtCheck(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.MaxRecipients = feedCheckEvery / 2 })
+	e.addMembers(feedCheckEvery, 1, nil) // one domain: its second group fills at the check
+	e.enqueue(spool.Envelope{Meta: MemberEnvelope(1, "", nil)})
+	e.process()
+	got := e.sink.Recipients()
+	for r, n := range got {
+		if n != 1 {
+			t.Errorf("%s got %d copies", r, n)
+		}
+	}
+	if len(got) != feedCheckEvery {
+		t.Errorf("%d recipients, want %d", len(got), feedCheckEvery)
+	}
+	if n := e.d.Stats.Transactions.Load(); n != 2 {
+		t.Errorf("%d transactions, want 2 of %d", n, feedCheckEvery/2)
+	}
+}
