@@ -174,6 +174,7 @@ func (d *Deliverer) Process(ctx context.Context, c *spool.Claim) error {
 	}
 	j.prepared = time.Since(start)
 	if err := d.run(ctx, j); err != nil {
+		j.prog.keep() // for the next attempt
 		return err
 	}
 	return d.finish(ctx, c, j, start)

@@ -177,24 +177,39 @@ func (p *progress) add(addrs []string) error {
 
 // remove deletes the entry's journal once the entry is finished.
 func (p *progress) remove() {
-	j := p.j
-	if j.dir == "" {
+	if p.j.dir == "" {
 		return
 	}
+	p.shut(false)
+	if err := os.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		p.j.log.Warn("remove delivery progress", "path", p.path, "err", err)
+	}
+}
+
+// keep ends this attempt's use of the journal and keeps the file, synced,
+// for the entry's next attempt (this one failed after some transactions).
+func (p *progress) keep() { p.shut(true) }
+
+// shut stops further records and closes the file, fsyncing it first if
+// sync is set.
+func (p *progress) shut(sync bool) {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
 	p.fmu.Lock()
-	if p.f != nil {
-		if err := p.f.Close(); err != nil {
-			j.log.Warn("close delivery progress", "path", p.path, "err", err)
+	defer p.fmu.Unlock()
+	if p.f == nil {
+		return
+	}
+	if sync {
+		if err := p.f.Sync(); err != nil {
+			p.j.log.Warn("sync delivery progress", "path", p.path, "err", err)
 		}
-		p.f = nil
 	}
-	p.fmu.Unlock()
-	if err := os.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		j.log.Warn("remove delivery progress", "path", p.path, "err", err)
+	if err := p.f.Close(); err != nil {
+		p.j.log.Warn("close delivery progress", "path", p.path, "err", err)
 	}
+	p.f = nil
 }
 
 // syncer fsyncs what was written, at most once per interval, until stop.
