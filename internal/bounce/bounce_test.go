@@ -20,6 +20,7 @@ func TestDecodeVERP(t *testing.T) {
 		{"upper case tag", "Dev-Bounces+Dan=Example.org", "Dan@Example.org"},
 		{"list with hyphen", "my-list-bounces+eve=example.co.uk", "eve@example.co.uk"},
 		{"utf-8 domain", "dev-bounces+jörg=exämple.de", "jörg@exämple.de"},
+		{"bytes not UTF-8 in the list name", "\x80d\xffev-Bounces+alice=example.org", "alice@example.org"},
 	}
 	for _, c := range valid {
 		t.Run(c.name, func(t *testing.T) {
@@ -39,6 +40,7 @@ func TestDecodeVERP(t *testing.T) {
 		{"bad domain", "dev-bounces+alice=exa_mple.org"},
 		{"request address", "dev-request+alice=example.org"},
 		{"empty", ""},
+		{"bytes not UTF-8 before a tag at the end", "\x80\x80\x80\x80x-bounces+"},
 	}
 	for _, c := range invalid {
 		t.Run(c.name, func(t *testing.T) {

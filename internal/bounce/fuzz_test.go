@@ -3,6 +3,7 @@ package bounce
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,5 +29,24 @@ func FuzzScan(f *testing.F) {
 			checkResult(t, r)
 		}
 		IsAutoReply(msg)
+	})
+}
+
+// FuzzDecodeVERP checks that DecodeVERP never panics and that what it
+// decodes is an address whose domain it validated.
+func FuzzDecodeVERP(f *testing.F) {
+	for _, s := range []string{"dev-bounces+alice=example.org", "<Dev-Bounces+a=b=example.org@lists.example.org>",
+		"\x80\x80\x80\x80x-bounces+", "x-bounces+=", "dev-bounces+jörg=exämple.de"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, local string) {
+		member, ok := DecodeVERP(local)
+		if !ok {
+			return
+		}
+		at := strings.LastIndexByte(member, '@')
+		if at <= 0 || !validDomain(member[at+1:]) {
+			t.Fatalf("DecodeVERP(%q) = %q", local, member)
+		}
 	})
 }

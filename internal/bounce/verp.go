@@ -16,7 +16,7 @@ const verpTag = "-bounces+"
 // kept small so that this package stays a leaf.)
 func DecodeVERP(local string) (member string, ok bool) {
 	local = strings.Trim(strings.TrimSpace(local), "<>")
-	i := strings.Index(strings.ToLower(local), verpTag)
+	i := strings.Index(lowerASCII(local), verpTag)
 	if i <= 0 {
 		return "", false
 	}
@@ -57,4 +57,18 @@ func validDomain(d string) bool {
 // verpCandidates returns the addresses in a header value, as written.
 func verpCandidates(v string) []string {
 	return addrRE.FindAllString(v, 20)
+}
+
+// lowerASCII lower-cases A-Z only, so that an index into the result is an
+// index into s: strings.ToLower turns each byte that is not UTF-8 into the
+// three bytes of U+FFFD, which moved the tag's index past the end of a
+// hostile address.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

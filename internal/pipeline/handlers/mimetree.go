@@ -142,7 +142,9 @@ func mediaType(v string) (string, map[string]string) {
 		return mt, params
 	}
 	params := map[string]string{}
-	if i := strings.Index(strings.ToLower(v), "boundary="); i >= 0 {
+	// Found in an ASCII-lowered copy: strings.ToLower would turn bytes that
+	// are not UTF-8 into longer U+FFFDs and move the index.
+	if i := strings.Index(asciiLower(v), "boundary="); i >= 0 {
 		b, _, _ := strings.Cut(strings.TrimSpace(v[i+len("boundary="):]), ";")
 		params["boundary"] = strings.Trim(strings.TrimSpace(b), `"`)
 	}
@@ -252,4 +254,15 @@ func hasLongLine(s string, n int) bool {
 		}
 	}
 	return false
+}
+
+// asciiLower lower-cases A-Z only, keeping every index into s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
