@@ -1,11 +1,18 @@
 package bounce
 
 import (
+	"regexp"
 	"strings"
 )
 
 // verpTag separates the list's bounce address from the encoded member.
 const verpTag = "-bounces+"
+
+// verpTagFold finds verpTag in any case. A regexp and not an index into
+// strings.ToLower(local): lower-casing turns each byte that is not UTF-8
+// into the three bytes of U+FFFD, which moved the index past the end of a
+// hostile address.
+var verpTagFold = regexp.MustCompile(`(?i)` + regexp.QuoteMeta(verpTag))
 
 // DecodeVERP decodes the member address from the local part of a VERP
 // bounce address: "dev-bounces+alice=example.org" yields
@@ -16,11 +23,11 @@ const verpTag = "-bounces+"
 // kept small so that this package stays a leaf.)
 func DecodeVERP(local string) (member string, ok bool) {
 	local = strings.Trim(strings.TrimSpace(local), "<>")
-	i := strings.Index(lowerASCII(local), verpTag)
-	if i <= 0 {
+	loc := verpTagFold.FindStringIndex(local)
+	if loc == nil || loc[0] == 0 {
 		return "", false
 	}
-	enc := local[i+len(verpTag):]
+	enc := local[loc[1]:]
 	if at := strings.LastIndexByte(enc, '@'); at >= 0 {
 		enc = enc[:at]
 	}
@@ -57,18 +64,4 @@ func validDomain(d string) bool {
 // verpCandidates returns the addresses in a header value, as written.
 func verpCandidates(v string) []string {
 	return addrRE.FindAllString(v, 20)
-}
-
-// lowerASCII lower-cases A-Z only, so that an index into the result is an
-// index into s: strings.ToLower turns each byte that is not UTF-8 into the
-// three bytes of U+FFFD, which moved the tag's index past the end of a
-// hostile address.
-func lowerASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	stdmime "mime"
+	"regexp"
 	"strings"
 
 	"herald/internal/mime"
@@ -134,6 +135,11 @@ func trimLineBreak(b []byte) []byte {
 	return bytes.TrimSuffix(b, []byte("\r"))
 }
 
+// boundaryParam finds a boundary parameter in any case. A regexp and not
+// an index into strings.ToLower(v), which would be off: lower-casing turns
+// each byte that is not UTF-8 into the three bytes of U+FFFD.
+var boundaryParam = regexp.MustCompile(`(?i)boundary=`)
+
 // mediaType parses a Content-Type leniently (RFC 2045 §5.2: text/plain
 // when absent or unreadable); a boundary is found even in a value
 // ParseMediaType refuses.
@@ -142,10 +148,8 @@ func mediaType(v string) (string, map[string]string) {
 		return mt, params
 	}
 	params := map[string]string{}
-	// Found in an ASCII-lowered copy: strings.ToLower would turn bytes that
-	// are not UTF-8 into longer U+FFFDs and move the index.
-	if i := strings.Index(asciiLower(v), "boundary="); i >= 0 {
-		b, _, _ := strings.Cut(strings.TrimSpace(v[i+len("boundary="):]), ";")
+	if loc := boundaryParam.FindStringIndex(v); loc != nil {
+		b, _, _ := strings.Cut(strings.TrimSpace(v[loc[1]:]), ";")
 		params["boundary"] = strings.Trim(strings.TrimSpace(b), `"`)
 	}
 	mt, _, _ := strings.Cut(v, ";")
@@ -254,15 +258,4 @@ func hasLongLine(s string, n int) bool {
 		}
 	}
 	return false
-}
-
-// asciiLower lower-cases A-Z only, keeping every index into s.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
