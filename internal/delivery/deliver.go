@@ -196,8 +196,7 @@ func (d *Deliverer) run(ctx context.Context, j *job) error {
 		f.halted = true
 	}
 	left := f.end()
-	halted := f.halted
-	if !halted {
+	if !f.halted {
 		select {
 		case <-j.done:
 			return nil

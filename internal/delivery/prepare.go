@@ -19,11 +19,10 @@ func (d *Deliverer) prepare(ctx context.Context, c *spool.Claim) (*job, error) {
 	env := c.Envelope
 	j := &job{id: c.ID, env: env, sender: env.Sender, expand: env.Meta[metaRecipients] == "members",
 		log: d.log.With("id", c.ID, "list", env.List, "domain", env.Domain)}
-	expand := j.expand
 	if d.opts.Store != nil && env.List != "" {
 		l, err := d.opts.Store.GetList(ctx, env.List, env.Domain)
 		switch {
-		case errors.Is(err, store.ErrNotFound) && expand:
+		case errors.Is(err, store.ErrNotFound) && j.expand:
 			return nil, errNoList(env)
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
@@ -32,10 +31,10 @@ func (d *Deliverer) prepare(ctx context.Context, c *spool.Claim) (*job, error) {
 			j.list = l
 		}
 	}
-	if expand && j.list == nil {
+	if j.expand && j.list == nil {
 		return nil, status.Permanent(fmt.Errorf("entry asks for list members but there is no list store"))
 	}
-	if err := d.openProgress(ctx, c, j, expand); err != nil {
+	if err := d.openProgress(ctx, c, j); err != nil {
 		return nil, err
 	}
 	if err := d.chooseMode(j); err != nil {
@@ -50,14 +49,14 @@ func (d *Deliverer) prepare(ctx context.Context, c *spool.Claim) (*job, error) {
 // openProgress opens the entry's journal. An expanded post names its
 // journal in its envelope first (one Update), so that the journal still
 // applies if the runner ever re-queues the entry under a new id.
-func (d *Deliverer) openProgress(ctx context.Context, c *spool.Claim, j *job, expand bool) error {
+func (d *Deliverer) openProgress(ctx context.Context, c *spool.Claim, j *job) error {
 	key := c.Envelope.Meta[metaProgress]
 	if key != "" && !safeKey(key) {
 		return status.Permanent(fmt.Errorf("progress key %.40q is not a plain file name", key))
 	}
 	if key == "" {
 		key = c.ID
-		if expand && d.opts.ProgressDir != "" {
+		if j.expand && d.opts.ProgressDir != "" {
 			env := c.Envelope
 			env.Meta = make(map[string]string, len(c.Envelope.Meta)+1)
 			for k, v := range c.Envelope.Meta {
