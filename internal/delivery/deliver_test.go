@@ -201,13 +201,35 @@ func freeAddr(t *testing.T) string {
 // the channel reports Process's result.
 func (e *env) processAsync() <-chan error {
 	e.t.Helper()
+	_, done := e.claimAndProcessAsync()
+	return done
+}
+
+// claimAndProcessAsync is processAsync that also returns the claim, for
+// tests that end it as the runner would.
+func (e *env) claimAndProcessAsync() (*spool.Claim, <-chan error) {
+	e.t.Helper()
 	c, ok, err := e.sp.TryClaim(spool.Out)
 	if err != nil || !ok {
 		e.t.Fatalf("claim: %v %v", ok, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- e.d.Process(context.Background(), c) }()
-	return done
+	return c, done
+}
+
+// waitProcessed waits up to d for Process to return nil; what says what
+// the test was waiting for.
+func (e *env) waitProcessed(done <-chan error, d time.Duration, what string) {
+	e.t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			e.t.Fatal(err)
+		}
+	case <-time.After(d):
+		e.t.Fatal(what)
+	}
 }
 
 // mtaDownEnv returns an env whose MTA address nothing listens on, after
@@ -254,14 +276,7 @@ func TestMTADownEntriesWaitForIt(t *testing.T) {
 		t.Skipf("cannot listen on %s again: %v", addr, err)
 	}
 	defer sink.Close()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("second entry still waiting after the MTA came back")
-	}
+	e.waitProcessed(done, 20*time.Second, "second entry still waiting after the MTA came back")
 	if got := sink.Recipients(); got["second@example.net"] != 1 {
 		t.Errorf("sink got %v, want second@example.net once", got)
 	}
@@ -289,14 +304,7 @@ func TestMTADownStopGivesEntryBack(t *testing.T) {
 	done := e.processAsync()
 	time.Sleep(100 * time.Millisecond)
 	e.d.Stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Stop did not end the wait")
-	}
+	e.waitProcessed(done, 10*time.Second, "Stop did not end the wait")
 	e.wantBackUntouched(id, "after stop")
 }
 

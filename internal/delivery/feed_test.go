@@ -115,12 +115,7 @@ func TestFeedStopDuringWalk(t *testing.T) {
 // the others.
 func TestFeedWalkFails(t *testing.T) {
 	e, pw := pausedEnv(t, 1200, 600)
-	c, ok, err := e.sp.TryClaim(spool.Out)
-	if err != nil || !ok {
-		t.Fatalf("claim: %v %v", ok, err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- e.d.Process(context.Background(), c) }()
+	c, done := e.claimAndProcessAsync()
 	<-pw.paused
 	e.waitRecipients(400)
 	pw.release <- errors.New("disk I/O error")
