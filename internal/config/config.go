@@ -130,6 +130,10 @@ type Delivery struct {
 	// MaxEntryTime bounds the delivery of one out entry; what is not sent
 	// by then is queued again as a new entry. Default "5m".
 	MaxEntryTime Duration `toml:"max_entry_time"`
+	// RecipientCacheMB bounds the memory for keeping big lists' recipients
+	// (lists with 1,000 or more), so their posts do not walk the database
+	// again until the membership changes. Default 256; 0 turns it off.
+	RecipientCacheMB int `toml:"recipient_cache_mb"`
 }
 
 // Log configures logging.
@@ -165,14 +169,15 @@ var ErrInvalid = errors.New("invalid configuration")
 // Default returns the configuration herald uses when a key is absent.
 func Default() Config {
 	return Config{
-		DataDir:  "herald-data",
-		LMTP:     LMTP{Listen: "127.0.0.1:8024", Socket: defaultSocket, MaxMessageSize: 10 << 20, MaxRecipients: 1000},
-		SMTP:     SMTP{Host: "127.0.0.1", Port: 25},
-		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
-		Spool:    Spool{MinFreeMB: 64, MaxAttempts: 5},
-		Delivery: Delivery{Connections: 8, MaxRecipients: 500, RetryPeriod: Duration{120 * time.Hour}, RetryMin: Duration{time.Minute}},
-		Log:      Log{Level: "info", Format: "text"},
-		MTA:      defaultMTA(),
+		DataDir: "herald-data",
+		LMTP:    LMTP{Listen: "127.0.0.1:8024", Socket: defaultSocket, MaxMessageSize: 10 << 20, MaxRecipients: 1000},
+		SMTP:    SMTP{Host: "127.0.0.1", Port: 25},
+		HTTP:    HTTP{Listen: "127.0.0.1:8080"},
+		Spool:   Spool{MinFreeMB: 64, MaxAttempts: 5},
+		Delivery: Delivery{Connections: 8, MaxRecipients: 500, RetryPeriod: Duration{120 * time.Hour}, RetryMin: Duration{time.Minute},
+			RecipientCacheMB: 256},
+		Log: Log{Level: "info", Format: "text"},
+		MTA: defaultMTA(),
 
 		Membership: defaultMembership(),
 		Bounces:    defaultBounces(),
@@ -291,6 +296,9 @@ func (c *Config) validate() error {
 	}
 	if c.Delivery.Connections <= 0 || c.Delivery.MaxRecipients <= 0 {
 		return bad("delivery", "connections and max_recipients must be positive")
+	}
+	if c.Delivery.RecipientCacheMB < 0 {
+		return bad("delivery.recipient_cache_mb", "must not be negative, got %d", c.Delivery.RecipientCacheMB)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -193,3 +193,44 @@ func TestConcurrentOpen(t *testing.T) {
 		t.Errorf("ListDomains = %d domains, %v; want %d", len(ds), err, handles)
 	}
 }
+
+// TestRecipientCacheAcrossHandles: a walk kept by one handle (one herald
+// process) does not outlive a change made through another (the CLI, a
+// second process) on the same file.
+func TestRecipientCacheAcrossHandles(t *testing.T) {
+	path, listID := seed(t)
+	ctx := t.Context()
+	open := func() *DB {
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	a, b := open(), open()
+	a.SetRecipientCache(1, 1<<20)
+	count := func() int {
+		n := 0
+		if err := a.EachRecipient(ctx, listID, false, func(*store.Recipient) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i := range 3 {
+		m := store.DefaultMember(listID, fmt.Sprintf("m%d@example.net", i), store.RoleMember)
+		if err := b.AddMember(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != i+1 {
+			t.Fatalf("after %d adds through the other handle, this one walks %d", i+1, n)
+		}
+		count() // from the cache
+	}
+	if err := b.RemoveMember(ctx, listID, "m0@example.net", store.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 2 {
+		t.Errorf("after a removal through the other handle, this one walks %d, want 2", n)
+	}
+}

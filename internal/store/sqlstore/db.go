@@ -41,17 +41,20 @@ type Dialect struct {
 
 // DB is a store.Store over a write pool W and a read pool R.
 type DB struct {
-	W, R     *sql.DB
-	d        Dialect
-	stmts    stmtCache
-	settings settingsMemo
+	W, R       *sql.DB
+	d          Dialect
+	stmts      stmtCache
+	settings   settingsMemo
+	recipients recipientCache
 }
 
 var _ store.Store = (*DB)(nil)
 
 // New returns a store on the given pools; the schema must be migrated.
 func New(w, r *sql.DB, d Dialect) *DB {
-	return &DB{W: w, R: r, d: d}
+	db := &DB{W: w, R: r, d: d}
+	db.recipients.min, db.recipients.limit = DefaultRecipientCacheMin, DefaultRecipientCacheBytes
+	return db
 }
 
 // Close closes both pools.

@@ -41,9 +41,10 @@ func Run(t *testing.T, open Opener) {
 		{"Cascade", testCascade},
 		{"Concurrency", testConcurrency},
 		{"Requests", testRequests}, {"MemberLookup", testMemberLookup}, {"Quotas", testQuotas},
-		{"BounceScores", testBounceScores},   // bounce processing (bouncescores.go)
-		{"Recipients", testRecipients},       // delivery (recipients.go)
-		{"MemberBatches", testMemberBatches}, // bulk adds (memberbatch.go)
+		{"BounceScores", testBounceScores},     // bounce processing (bouncescores.go)
+		{"Recipients", testRecipients},         // delivery (recipients.go)
+		{"RecipientCache", testRecipientCache}, // delivery (recipientcache.go)
+		{"MemberBatches", testMemberBatches},   // bulk adds (memberbatch.go)
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.fn(t, open) })

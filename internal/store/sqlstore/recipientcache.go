@@ -1,0 +1,165 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+
+	"herald/internal/store"
+)
+
+// Recipient cache defaults: walks of at least this many recipients are
+// kept, up to this many bytes of them in all.
+const (
+	DefaultRecipientCacheMin   = 1000
+	DefaultRecipientCacheBytes = 256 << 20
+)
+
+// recipientCache keeps the plain walks of big lists (their spans, which
+// hold the addresses in one string each: ~30 bytes a recipient), each
+// under the list's membership version read before it was walked. A walk
+// is used again only while the version is unchanged; the version is
+// changed by triggers (migration 0006) in the same transaction as any
+// change to what the walk reads, by whatever process or tool makes it.
+// Reading the version before walking means a change that commits during
+// the walk is never hidden: at worst the walk sees it and is kept under
+// the older version, so the next delivery walks again. Least recently
+// used walks go first when the bytes run out.
+type recipientCache struct {
+	mu    sync.Mutex
+	min   int // recipients a walk needs to be kept
+	limit int // bytes kept at most
+	bytes int
+	clock uint64 // counts uses, for least recently used
+	m     map[int64]*cachedWalk
+}
+
+// cachedWalk is one list's kept walk.
+type cachedWalk struct {
+	version int64
+	spans   []span
+	bytes   int
+	used    uint64
+}
+
+// SetRecipientCache sets how many recipients a list's walk needs to be kept
+// in memory and how many bytes of walks are kept at most (0: none), and
+// forgets what was kept.
+func (db *DB) SetRecipientCache(min, limitBytes int) {
+	c := &db.recipients
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.min, c.limit, c.bytes, c.m = min, limitBytes, 0, nil
+}
+
+// get returns the kept walk of list at version.
+func (c *recipientCache) get(list, version int64) ([]span, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w := c.m[list]
+	if w == nil || w.version != version {
+		return nil, false
+	}
+	c.clock++
+	w.used = c.clock
+	return w.spans, true
+}
+
+// put keeps the walk of list at version if it is big enough and fits.
+func (c *recipientCache) put(list, version int64, spans []span) {
+	n, size := 0, 0
+	for _, s := range spans {
+		n += s.n
+		size += len(s.agg) + spanOverhead
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.drop(list)
+	if n < c.min || size > c.limit {
+		return
+	}
+	for c.bytes+size > c.limit {
+		c.dropOldest()
+	}
+	if c.m == nil {
+		c.m = map[int64]*cachedWalk{}
+	}
+	c.clock++
+	c.m[list] = &cachedWalk{version: version, spans: spans, bytes: size, used: c.clock}
+	c.bytes += size
+}
+
+// spanOverhead approximates a kept span's bytes besides its addresses.
+const spanOverhead = 64
+
+func (c *recipientCache) drop(list int64) {
+	if w := c.m[list]; w != nil {
+		c.bytes -= w.bytes
+		delete(c.m, list)
+	}
+}
+
+func (c *recipientCache) dropOldest() {
+	var oldest int64
+	var at uint64
+	first := true
+	for id, w := range c.m {
+		if first || w.used < at {
+			oldest, at, first = id, w.used, false
+		}
+	}
+	c.drop(oldest)
+}
+
+// memberVersion reads the list's membership version; ok is false when the
+// list has none (it does not exist).
+func (db *DB) memberVersion(ctx context.Context, listID int64) (v int64, ok bool, err error) {
+	err = db.queryRow(ctx, db.R, `SELECT version FROM member_versions WHERE list_id = ?`, listID).Scan(&v)
+	if err == sql.ErrNoRows {
+		return 0, false, nil
+	}
+	return v, err == nil, err
+}
+
+// WarmRecipients walks, in the cache, every list with at least the cache's
+// minimum of recipients, so a big list's first post after a start does not
+// wait for its walk. serve runs it in the background at start.
+func (db *DB) WarmRecipients(ctx context.Context) error {
+	db.recipients.mu.Lock()
+	min, limit := db.recipients.min, db.recipients.limit
+	db.recipients.mu.Unlock()
+	if limit == 0 {
+		return nil
+	}
+	ids, err := db.bigLists(ctx, max(min, 1))
+	if err != nil {
+		return db.wrap("find lists to warm the recipient cache", err)
+	}
+	for _, id := range ids {
+		if err := db.EachRecipient(ctx, id, false, func(*store.Recipient) error { return nil }); err != nil {
+			return fmt.Errorf("warm the recipient cache: %w", err)
+		}
+	}
+	return nil
+}
+
+// bigLists returns the lists with at least min recipients.
+func (db *DB) bigLists(ctx context.Context, min int) ([]int64, error) {
+	rows, err := db.R.QueryContext(ctx, db.q(`SELECT list_id FROM members
+		WHERE role = ? AND delivery_status = ? AND delivery_mode = ?
+		GROUP BY list_id HAVING count(*) >= ?`), string(store.RoleMember), store.DeliveryEnabled, store.ModeRegular, min)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
