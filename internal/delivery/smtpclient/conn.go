@@ -174,7 +174,13 @@ func (c *Conn) cmd(parts ...string) error {
 			return fmt.Errorf("smtp: line break in command %.40q", strings.Join(parts, ""))
 		}
 	}
-	c.writeDeadline() // a full buffer writes before flush
+	n := len("\r\n")
+	for _, p := range parts {
+		n += len(p)
+	}
+	if c.w.Available() < n {
+		c.writeDeadline() // the buffer will write (and may block) before flush
+	}
 	for _, p := range parts {
 		if _, err := c.w.WriteString(p); err != nil {
 			return c.breakWith(err)

@@ -267,3 +267,51 @@ func startSmtpSink(t *testing.T, bin string, args ...string) string {
 	t.Fatalf("smtp-sink did not listen on %s", addr)
 	return ""
 }
+
+// TestStalledServerTimesOut: an MTA that stops replying, after a reply and
+// part of the next in one write, makes the transaction fail once Timeout
+// passes without progress instead of hanging the connection.
+func TestStalledServerTimesOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 4096)
+		c.Write([]byte("220 stall.example ESMTP\r\n"))
+		c.Read(buf) // EHLO
+		c.Write([]byte("250-stall.example\r\n250 PIPELINING\r\n"))
+		c.Read(buf)                           // MAIL, RCPT, DATA (pipelined)
+		c.Write([]byte("250 2.1.0 ok\r\n25")) // MAIL's reply and a piece of RCPT's
+		for {                                 // then silence, reading what comes
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	c := dial(t, ln.Addr().String(), smtpclient.Options{Timeout: 300 * time.Millisecond})
+	defer c.Close()
+	errc := make(chan error, 1)
+	go func() {
+		if err := c.Send(&smtpclient.Tx{From: "l-bounces@example.org", Rcpts: []string{"a@example.com"}, Body: body}); err != nil {
+			errc <- err
+			return
+		}
+		errc <- c.Flush()
+	}()
+	select {
+	case err := <-errc:
+		if err == nil {
+			t.Fatal("a stalled MTA's transaction succeeded")
+		}
+		t.Logf("stalled MTA: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no error 30 s after the MTA stalled with a 300 ms timeout")
+	}
+}
