@@ -20,7 +20,7 @@ const (
 	feedHungryMin = 32
 	// feedCheckEvery is how many recipients pass between checks of the
 	// scheduler's backlog, of Stop and of the entry's time budget.
-	feedCheckEvery = 1024
+	feedCheckEvery = 512
 )
 
 // feed hands a job's recipients to the scheduler while the store is still
@@ -34,8 +34,12 @@ const (
 // so each domain's recipients stay together (a domain with a
 // transaction's worth has its own) while a post to many small domains
 // still travels in full transactions (the MTA splits them by destination
-// anyway); other groups go alone if they have at least feedHungryMin
-// recipients (or a transaction's worth). Once halted (Stop, or the
+// anyway). Packing waits for a backlog's worth (hungry), so a domain's
+// recipients are split among few transactions, except for the job's
+// first transaction, which goes as soon as it is full: the connections
+// have nothing else to do. Only whole transactions are packed before the
+// end; the rest waits for the next check. Other groups go alone if they
+// have at least feedHungryMin recipients (or a transaction's worth). Once halted (Stop, or the
 // entry's time is up) it schedules nothing more and keeps what it is
 // given, for the caller to requeue.
 type feed struct {
@@ -48,6 +52,7 @@ type feed struct {
 	budget  <-chan time.Time
 	groups  map[string]*group // being filled, by domain
 	n       int
+	packs   int // packed groups scheduled so far
 	halted  bool
 	expired bool // halted because the budget ran out
 }
@@ -125,21 +130,35 @@ func (f *feed) flush(all bool) {
 	for _, g := range gs {
 		f.take(g)
 	}
-	if n > 0 && (all || n >= f.hungry) {
+	switch {
+	case n > 0 && all:
 		gs = append(gs, f.packed(packed, n))
+	case n >= f.hungry || (f.packs == 0 && n >= f.per):
+		gs = append(gs, f.packed(packed, n-n%f.per))
 	}
 	f.schedule(gs)
 }
 
-// packed takes groups out of filling and joins them, sorted by domain, in
-// one group of the shared domain "" (no throttle).
-func (f *feed) packed(gs []*group, n int) *group {
+// packed takes limit recipients out of groups, whole groups in order of
+// domain and the head of the one that crosses the limit, and joins them
+// in one group of the shared domain "" (no throttle).
+func (f *feed) packed(gs []*group, limit int) *group {
 	slices.SortFunc(gs, func(a, b *group) int { return strings.Compare(a.dom, b.dom) })
-	p := &group{job: f.j, per: f.per, rcpts: make([]*rcpt, 0, n)}
+	p := &group{job: f.j, per: f.per, rcpts: make([]*rcpt, 0, limit)}
 	for _, g := range gs {
+		room := limit - len(p.rcpts)
+		if room <= 0 {
+			break
+		}
+		if len(g.rcpts) > room {
+			p.rcpts = append(p.rcpts, g.rcpts[:room]...)
+			g.rcpts = g.rcpts[room:]
+			break
+		}
 		f.take(g)
 		p.rcpts = append(p.rcpts, g.rcpts...)
 	}
+	f.packs++
 	return p
 }
 

@@ -161,3 +161,39 @@ func TestFeedGroupFullAtCheck(t *testing.T) {
 		t.Errorf("%d transactions, want 2 of %d", n, feedCheckEvery/2)
 	}
 }
+
+// TestFeedFirstTransactionEarly: with nothing in flight, a bulk job's
+// first full transaction of small domains goes while the walk is still
+// short of a backlog's worth (8 connections x 500), and only whole
+// transactions are packed before the walk ends.
+func TestFeedFirstTransactionEarly(t *testing.T) {
+	var pw *pausedWalk
+	e := newEnv(t, func(o *Options) {
+		o.Connections, o.MaxRecipients = 8, 500
+		pw = &pausedWalk{Store: o.Store, after: 600, paused: make(chan struct{}), release: make(chan error)}
+		o.Store = pw
+	})
+	e.addMembers(2000, 99, nil)
+	e.enqueue(spool.Envelope{Meta: MemberEnvelope(1, "", nil)})
+	done := e.processAsync()
+	<-pw.paused
+	e.waitRecipients(500)
+	time.Sleep(50 * time.Millisecond) // anything more would show by now
+	msgs := e.sink.Messages()
+	if len(msgs) != 1 || len(msgs[0].To) != 500 {
+		t.Errorf("during the walk: %d transactions, the first with %d recipients; want one full transaction", len(msgs), len(msgs[0].To))
+	}
+	pw.release <- nil
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := e.sink.Recipients()
+	for r, n := range got {
+		if n != 1 {
+			t.Errorf("%s got %d copies", r, n)
+		}
+	}
+	if len(got) != 2000 {
+		t.Errorf("%d recipients, want 2000", len(got))
+	}
+}
