@@ -16,7 +16,9 @@
 // first post is printed as "cold": herald has no connection to the MTA
 // yet and opens them while it sends. The second is the one measured
 // against the ceiling: a server that has sent mail in the last 30 s keeps
-// its MTA connections open, as the ceiling's client does. The sink is the counting sink in sink.go (pipelining, one
+// its MTA connections open, as the ceiling's client does. The machine is
+// noisy: -repeat warm posts are made and their median printed, against
+// the median of as many ceiling runs made just before. The sink is the counting sink in sink.go (pipelining, one
 // write per batch of replies). Lists are made with the herald CLI and
 // filled through the store's AddMembers batch, once per -dir; pass -dir
 // to reuse a prepared instance, and -cpuprofile DIR for a CPU profile of
@@ -33,6 +35,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -53,6 +56,7 @@ var (
 	dirFlag   = flag.String("dir", "", "instance directory to create or reuse (default: a temp dir)")
 	logLevel  = flag.String("log-level", "info", "herald's log level")
 	cpuProf   = flag.String("cpuprofile", "", "directory for a CPU profile of herald per run (builds ./bench/delivery/profherald)")
+	repeat    = flag.Int("repeat", 3, "measured posts per run (after the cold one) and ceiling runs before it; the medians are printed")
 	settle    = flag.Duration("settle", time.Second, "wait after herald listens before posting (its start-up work is not a post's delivery)")
 )
 
@@ -73,6 +77,9 @@ func main() {
 }
 
 func run() error {
+	if *repeat < 1 {
+		return fmt.Errorf("-repeat must be at least 1, got %d", *repeat)
+	}
 	var sizes []int
 	for _, s := range strings.Split(*sizesFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -125,7 +132,7 @@ func run() error {
 		r1, _ := smtpSource(sink.addr(), *conns, 20000, 1)
 		fmt.Printf("reference, Postfix smtp-source (lock-step) into the same sink: %.0f rcpt/s (100/transaction), %.0f rcpt/s (1/transaction)\n", r, r1)
 	}
-	fmt.Println("each run: the sink's ceiling measured again just before (machine load varies), herald's rate as a ratio of it and of the best ceiling seen")
+	fmt.Printf("each run: the sink's ceiling measured again just before (machine load varies; median of %d), herald's rate (median of %d posts after a cold one) as a ratio of it and of the best ceiling seen\n", *repeat, *repeat)
 	fmt.Printf("%-8s %-5s %7s %8s %10s %10s %9s %9s %8s %10s\n", "members", "mode", "cold s", "seconds", "rcpt/s", "ceiling", "of it", "of best", "target", "VmHWM MB")
 	for _, n := range sizes {
 		list := fmt.Sprintf("bench%d", n)
@@ -141,7 +148,7 @@ func run() error {
 			if _, err := inst.cli("lists", "set", list+"@lists.example.org", "verp_delivery_interval="+interval); err != nil {
 				return err
 			}
-			ceil, err := ceiling(sink.addr(), *conns, ceilN, per, msg)
+			ceil, err := medianCeiling(sink.addr(), *conns, ceilN, per, msg)
 			if err != nil {
 				return fmt.Errorf("ceiling: %w", err)
 			}
@@ -287,10 +294,13 @@ func (i *instance) measure(sink *countSink, list string, n int, mode string) (co
 	if cold, err = i.post(sink, list, n, mode+" cold"); err != nil {
 		return 0, 0, 0, err
 	}
-	if warm, err = i.post(sink, list, n, mode); err != nil {
-		return 0, 0, 0, err
+	warms := make([]float64, *repeat)
+	for k := range warms {
+		if warms[k], err = i.post(sink, list, n, mode); err != nil {
+			return 0, 0, 0, err
+		}
 	}
-	return cold, warm, vmHWM(cmd.Process.Pid), nil
+	return cold, median(warms), vmHWM(cmd.Process.Pid), nil
 }
 
 // post posts once to list and waits until the sink has n more recipients;
@@ -372,4 +382,27 @@ func vmHWM(pid int) int64 {
 		}
 	}
 	return -1
+}
+
+// medianCeiling is the median of -repeat ceiling runs.
+func medianCeiling(addr string, conns, n, per int, msg []byte) (float64, error) {
+	rates := make([]float64, *repeat)
+	for k := range rates {
+		r, err := ceiling(addr, conns, n, per, msg)
+		if err != nil {
+			return 0, err
+		}
+		rates[k] = r
+	}
+	return median(rates), nil
+}
+
+// median returns the middle value of xs (the mean of the middle two for
+// an even count); xs is sorted in place.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	if len(xs)%2 == 1 {
+		return xs[len(xs)/2]
+	}
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }
