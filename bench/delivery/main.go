@@ -140,7 +140,7 @@ func run() error {
 			return err
 		}
 		for _, mode := range strings.Split(*modesFlag, ",") {
-			best, target, per, ceilN := &bulkCeil, 0.70, 100, 100000
+			best, target, per, ceilN := &bulkCeil, 0.70, 100, n
 			interval := "0"
 			if mode == "verp" {
 				best, target, per, ceilN, interval = &verpCeil, 0.50, 1, 20000, "1"
@@ -306,24 +306,18 @@ func (i *instance) measure(sink *countSink, list string, n int, mode string) (co
 // post posts once to list and waits until the sink has n more recipients;
 // it returns the seconds from the LMTP post to the last of them.
 func (i *instance) post(sink *countSink, list string, n int, label string) (float64, error) {
-	base := sink.rcpts.Load()
+	exp := sink.expect(int64(n))
 	start := time.Now()
 	if err := lmtpPost(i.lmtp, list+"@lists.example.org", message(list+"@lists.example.org", n)); err != nil {
 		return 0, err
 	}
-	deadline := start.Add(10 * time.Minute)
-	var first time.Duration
-	for sink.rcpts.Load()-base < int64(n) {
-		if first == 0 && sink.rcpts.Load() > base {
-			first = time.Since(start)
-		}
-		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("sink has %d of %d after 10 minutes", sink.rcpts.Load()-base, n)
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-exp.done:
+	case <-time.After(10 * time.Minute):
+		return 0, fmt.Errorf("sink has %d of %d after 10 minutes", sink.rcpts.Load()-exp.base, n)
 	}
-	secs := time.Since(start).Seconds()
-	fmt.Fprintf(os.Stderr, "%s %d: first recipient at the sink after %.3f s, last after %.3f s\n", label, n, first.Seconds(), secs)
+	secs := exp.last.Sub(start).Seconds()
+	fmt.Fprintf(os.Stderr, "%s %d: first recipient at the sink after %.4f s, last after %.4f s\n", label, n, exp.first.Sub(start).Seconds(), secs)
 	return secs, nil
 }
 

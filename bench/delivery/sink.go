@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"net"
+	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // countSink is a minimal SMTP sink that counts the recipients of every
@@ -16,6 +18,46 @@ type countSink struct {
 	rcpts      atomic.Int64
 	msgs       atomic.Int64
 	pipelining bool
+
+	mu  sync.Mutex
+	exp *expectation // set by expect
+}
+
+// expectation records when the first and the last of a number of
+// recipients arrived: the bench waits on done instead of polling, so its
+// timings carry no polling delay.
+type expectation struct {
+	base, target int64
+	first, last  time.Time
+	done         chan struct{}
+}
+
+// expect starts waiting for n more recipients than the sink has now.
+func (s *countSink) expect(n int64) *expectation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	base := s.rcpts.Load()
+	s.exp = &expectation{base: base, target: base + n, done: make(chan struct{})}
+	return s.exp
+}
+
+// add counts a transaction's recipients and updates the expectation.
+func (s *countSink) add(n int64) {
+	total := s.rcpts.Add(n)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.exp
+	if e == nil || !e.last.IsZero() {
+		return
+	}
+	now := time.Now()
+	if e.first.IsZero() && total > e.base {
+		e.first = now
+	}
+	if total >= e.target {
+		e.last = now
+		close(e.done)
+	}
 }
 
 func startSink(pipelining bool) (*countSink, error) {
@@ -83,7 +125,7 @@ func (s *countSink) session(c net.Conn) {
 			if !s.body(r) {
 				return
 			}
-			s.rcpts.Add(rcpts)
+			s.add(rcpts)
 			s.msgs.Add(1)
 			rcpts = 0
 			reply("250 2.0.0 Ok: queued\r\n")

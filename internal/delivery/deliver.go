@@ -60,6 +60,13 @@ type Options struct {
 	// MaxEntryTime bounds the delivery of one entry; recipients not sent
 	// by then go back to the queue as a new entry. Default 5 minutes.
 	MaxEntryTime time.Duration
+	// RosterBytes bounds the memory for rosters (roster.go): big lists'
+	// recipients grouped by domain, kept while the list's membership
+	// stands, with a store that tells membership versions. 0: none.
+	RosterBytes int
+	// RosterMin is how many recipients a list needs for a roster.
+	// Default 1000.
+	RosterMin int
 	// NoPipelining disables RFC 2920 pipelining (tests, broken MTAs).
 	NoPipelining bool
 	Logger       *slog.Logger
@@ -88,6 +95,7 @@ type Deliverer struct {
 	jrn     *journal
 	eng     *engine
 	signers signerCache
+	rosters rosters
 
 	stopOnce sync.Once
 	stopping chan struct{}
@@ -111,6 +119,7 @@ func New(opts Options) (*Deliverer, error) {
 	d.sched = newSched(opts.DomainLimits, opts.Domains, opts.Now)
 	d.eng = newEngine(&d.opts, d.sched, jrn, &d.Stats, d.log)
 	d.signers = signerCache{st: opts.Store, ttl: time.Minute, m: map[string]*signerEntry{}}
+	d.rosters.min, d.rosters.limit = opts.RosterMin, opts.RosterBytes
 	return d, nil
 }
 
@@ -130,6 +139,7 @@ func setDefaults(o *Options) {
 	}
 	def(&o.Connections, 8)
 	def(&o.MaxRecipients, 500)
+	def(&o.RosterMin, 1000)
 	defDur(&o.RetryPeriod, 5*24*time.Hour)
 	defDur(&o.RetryMin, time.Minute)
 	defDur(&o.RetryMax, time.Hour)
@@ -190,7 +200,7 @@ func (d *Deliverer) run(ctx context.Context, j *job) error {
 	defer budget.Stop()
 	f := d.newFeed(j, budget.C)
 	t0 := time.Now()
-	err := d.recipients(ctx, j, f.add)
+	err := d.recipients(ctx, j, f)
 	j.walked = time.Since(t0)
 	if err != nil {
 		f.halted = true

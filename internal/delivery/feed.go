@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -34,11 +35,12 @@ const (
 // so each domain's recipients stay together (a domain with a
 // transaction's worth has its own) while a post to many small domains
 // still travels in full transactions (the MTA splits them by destination
-// anyway). Packing waits for a backlog's worth (hungry), so a domain's
-// recipients are split among few transactions, except for the job's
-// first transaction, which goes as soon as it is full: the connections
-// have nothing else to do. Only whole transactions are packed before the
-// end; the rest waits for the next check. Other groups go alone if they
+// anyway). The job's first packed transaction goes as soon as it is full
+// (the connections have nothing else to do), the next packs wait for
+// twice as many recipients as the one before, up to a backlog's worth
+// (hungry): a domain's recipients are split among few transactions, yet
+// the connections get work early. Only whole transactions are packed
+// before the end; the rest waits for the next check. Other groups go alone if they
 // have at least feedHungryMin recipients (or a transaction's worth). Once halted (Stop, or the
 // entry's time is up) it schedules nothing more and keeps what it is
 // given, for the caller to requeue.
@@ -89,6 +91,25 @@ func (f *feed) add(r *rcpt) {
 	}
 }
 
+// addRoster takes a roster's domains whole, less the recipients out, as
+// groups being filled: end schedules them as it does a walk's.
+func (f *feed) addRoster(r *roster, out map[string]bool) {
+	outDoms := map[string]bool{}
+	for a := range out {
+		outDoms[domainOf(a)] = true
+	}
+	for _, d := range r.domains {
+		rcpts := d.rcpts
+		if outDoms[d.name] {
+			rcpts = without(rcpts, out)
+		}
+		if len(rcpts) > 0 {
+			f.groups[d.name] = &group{job: f.j, dom: d.name, per: f.per, rcpts: rcpts}
+			f.n += len(rcpts)
+		}
+	}
+}
+
 // take removes g from the groups being filled.
 func (f *feed) take(g *group) { delete(f.groups, g.dom) }
 
@@ -133,7 +154,7 @@ func (f *feed) flush(all bool) {
 	switch {
 	case n > 0 && all:
 		gs = append(gs, f.packed(packed, n))
-	case n >= f.hungry || (f.packs == 0 && n >= f.per):
+	case n >= min(f.hungry, f.per<<min(f.packs, 30)):
 		gs = append(gs, f.packed(packed, n-n%f.per))
 	}
 	f.schedule(gs)
@@ -170,6 +191,9 @@ func (f *feed) schedule(gs []*group) {
 	}
 	f.j.addGroups(len(gs))
 	f.d.sched.add(gs)
+	// The woken workers wait in this goroutine's run queue; with every
+	// CPU busy they would start only when the walk's time slice ends.
+	runtime.Gosched()
 }
 
 // end schedules what is left, or, if the feed halted, returns it unsent;

@@ -125,12 +125,13 @@ func (d *Deliverer) chooseMode(j *job) error {
 	return nil
 }
 
-// recipients passes emit who gets the entry, minus those already
+// recipients passes the feed who gets the entry, minus those already
 // accepted.
-func (d *Deliverer) recipients(ctx context.Context, j *job, emit func(*rcpt)) error {
+func (d *Deliverer) recipients(ctx context.Context, j *job, f *feed) error {
 	if j.expand {
-		return d.members(ctx, j, emit)
+		return d.members(ctx, j, f)
 	}
+	emit := f.add
 	seen := make(map[string]bool, len(j.env.Recipients))
 	for _, a := range j.env.Recipients {
 		if j.prog.done[a] || seen[a] {
@@ -153,12 +154,15 @@ func (d *Deliverer) recipients(ctx context.Context, j *job, emit func(*rcpt)) er
 }
 
 // members streams the list's members from the store (the slim
-// store.Recipients walk) and passes emit those who get the post: delivery
-// enabled, regular (not digest) mode, not the poster if they opted out of
-// their own posts (receive_own_postings), not named in the post's To or
-// Cc if they opted out of list copies then (receive_list_copy), not
-// journaled as accepted by an earlier attempt.
-func (d *Deliverer) members(ctx context.Context, j *job, emit func(*rcpt)) error {
+// store.Recipients walk) and passes the feed those who get the post:
+// delivery enabled, regular (not digest) mode, not the poster if they
+// opted out of their own posts (receive_own_postings), not named in the
+// post's To or Cc if they opted out of list copies then
+// (receive_list_copy), not journaled as accepted by an earlier attempt.
+// A big list's walk is kept as a roster (roster.go) that the next posts
+// use instead while the membership stands (not for personalized posts,
+// nor for resumed ones, which leave out what was accepted).
+func (d *Deliverer) members(ctx context.Context, j *job, f *feed) error {
 	poster := j.env.Meta[metaPoster]
 	explicit := map[string]bool{}
 	for _, a := range strings.Split(j.env.Meta[metaExplicit], ",") {
@@ -167,29 +171,51 @@ func (d *Deliverer) members(ctx context.Context, j *job, emit func(*rcpt)) error
 		}
 	}
 	personal := j.mode == modePersonal
+	var build *rosterBuilder
+	if vs, ok := d.opts.Store.(versioned); ok && !personal && len(j.prog.done) == 0 && d.rosters.limit > 0 {
+		v, known, err := vs.MembersVersion(ctx, j.list.ID)
+		if err != nil {
+			return status.Temporary(fmt.Errorf("members of %s: %w", j.list.Address(), err))
+		}
+		if known {
+			if r := d.rosters.get(j.list.ID, v); r != nil {
+				f.addRoster(r, r.leftOut(poster, explicit))
+				return nil
+			}
+			build = newRosterBuilder(v)
+		}
+	}
 	var slab []rcpt // allocated in blocks: a big list is many small structs
 	err := d.opts.Store.EachRecipient(ctx, j.list.ID, personal, func(m *store.Recipient) error {
+		if j.prog.done[m.Email] {
+			return nil
+		}
+		if len(slab) == cap(slab) {
+			// Blocks double up to 1024, so a small list's post does
+			// not allocate a big block for a few recipients.
+			slab = make([]rcpt, 0, min(max(2*cap(slab), 8), 1024))
+		}
+		slab = append(slab, rcpt{addr: m.Email})
+		r := &slab[len(slab)-1]
+		if personal {
+			r.who = &member{name: m.DisplayName, token: m.Token, lang: m.Language}
+		}
+		if build != nil {
+			build.add(r, m)
+		}
 		switch {
 		case m.Email == poster && !m.ReceiveOwnPostings:
 		case !m.ReceiveListCopy && explicit[m.Email]:
-		case j.prog.done[m.Email]:
 		default:
-			if len(slab) == cap(slab) {
-				// Blocks double up to 1024, so a small list's post does
-				// not allocate a big block for a few recipients.
-				slab = make([]rcpt, 0, min(max(2*cap(slab), 8), 1024))
-			}
-			slab = append(slab, rcpt{addr: m.Email})
-			r := &slab[len(slab)-1]
-			if personal {
-				r.who = &member{name: m.DisplayName, token: m.Token, lang: m.Language}
-			}
-			emit(r)
+			f.add(r)
 		}
 		return nil
 	})
 	if err != nil {
 		return status.Temporary(fmt.Errorf("members of %s: %w", j.list.Address(), err))
+	}
+	if build != nil && d.rosters.wants(build.n) {
+		d.rosters.put(j.list.ID, build.roster())
 	}
 	return nil
 }

@@ -37,7 +37,8 @@ func newDeliverer(cfg *config.Config, st store.Store, log *slog.Logger) (*delive
 		MaxRecipients: dc.MaxRecipients, RetryPeriod: dc.RetryPeriod.Duration, RetryMin: dc.RetryMin.Duration,
 		Store: st, Failures: bounceFailures(cfg, st, log), ProgressDir: filepath.Join(cfg.DataDir, "delivery"),
 		XVERP: dc.XVERP, BaseURL: cfg.HTTP.BaseURL, DomainLimits: def, Domains: per,
-		MaxEntryTime: dc.MaxEntryTime.Duration, Logger: log,
+		MaxEntryTime: dc.MaxEntryTime.Duration, RosterBytes: dc.RecipientCacheMB << 20, RosterMin: RecipientCacheMin,
+		Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start delivery: %w", err)

@@ -112,6 +112,15 @@ func (c *recipientCache) dropOldest() {
 	c.drop(oldest)
 }
 
+// MembersVersion returns the list's membership version, which changes in
+// the same transaction as any change to what the plain recipient walk
+// yields (migration 0006); ok is false when the list has none (it does
+// not exist). Delivery keeps its own per-post structures under it.
+func (db *DB) MembersVersion(ctx context.Context, listID int64) (v int64, ok bool, err error) {
+	v, ok, err = db.memberVersion(ctx, listID)
+	return v, ok, db.wrap(fmt.Sprintf("membership version of list %d", listID), err)
+}
+
 // memberVersion reads the list's membership version; ok is false when the
 // list has none (it does not exist).
 func (db *DB) memberVersion(ctx context.Context, listID int64) (v int64, ok bool, err error) {

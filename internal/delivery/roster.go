@@ -1,0 +1,185 @@
+package delivery
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+
+	"herald/internal/store"
+)
+
+// A roster is a big list's recipients grouped by destination domain, kept
+// for the posts that follow under the list's membership version: while
+// the version stands, a post to the list hands its domains to the feed
+// whole, at a cost that grows with the domains, not with the members,
+// instead of walking every member again. The first post after a change
+// walks the store as usual and builds the roster on the way.
+type roster struct {
+	version int64
+	domains []rosterDomain // sorted by name
+	// optOut holds the recipients who opted out of their own posts or of
+	// list copies (most have neither): the only ones a post may leave out.
+	optOut map[string]optOut
+	n      int
+}
+
+// rosterDomain is one domain's recipients. The slice is capped at its
+// length, so no append can write into another domain's recipients.
+type rosterDomain struct {
+	name  string
+	rcpts []*rcpt
+}
+
+// optOut is a recipient's receive flags, where one is off.
+type optOut struct{ ownPosts, listCopy bool }
+
+// versioned is a store that tells the membership version of a list
+// (sqlstore); delivery keeps rosters only for such stores.
+type versioned interface {
+	MembersVersion(ctx context.Context, listID int64) (version int64, ok bool, err error)
+}
+
+// rosterBytesPer approximates a roster's bytes per recipient besides the
+// address, which it shares with the store's cache: the rcpt, its pointer,
+// slice growth.
+const rosterBytesPer = 48
+
+// rosters keeps the rosters of lists with at least min recipients, up to
+// limit bytes in all; the least recently used goes first.
+type rosters struct {
+	mu         sync.Mutex
+	min, limit int
+	bytes      int
+	clock      uint64
+	m          map[int64]*rosterEntry
+}
+
+type rosterEntry struct {
+	r    *roster
+	used uint64
+}
+
+// get returns the roster of list at version, or nil.
+func (rs *rosters) get(list, version int64) *roster {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	e := rs.m[list]
+	if e == nil || e.r.version != version {
+		return nil
+	}
+	rs.clock++
+	e.used = rs.clock
+	return e.r
+}
+
+// wants reports whether a walk of n recipients should become a roster.
+func (rs *rosters) wants(n int) bool {
+	return rs.limit > 0 && n >= rs.min && n*rosterBytesPer <= rs.limit
+}
+
+// put keeps r for list, dropping older rosters to make room.
+func (rs *rosters) put(list int64, r *roster) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.drop(list)
+	if !rs.wants(r.n) {
+		return
+	}
+	for rs.bytes+r.n*rosterBytesPer > rs.limit {
+		rs.dropOldest()
+	}
+	if rs.m == nil {
+		rs.m = map[int64]*rosterEntry{}
+	}
+	rs.clock++
+	rs.m[list] = &rosterEntry{r: r, used: rs.clock}
+	rs.bytes += r.n * rosterBytesPer
+}
+
+func (rs *rosters) drop(list int64) {
+	if e := rs.m[list]; e != nil {
+		rs.bytes -= e.r.n * rosterBytesPer
+		delete(rs.m, list)
+	}
+}
+
+func (rs *rosters) dropOldest() {
+	var oldest int64
+	var at uint64
+	first := true
+	for id, e := range rs.m {
+		if first || e.used < at {
+			oldest, at, first = id, e.used, false
+		}
+	}
+	rs.drop(oldest)
+}
+
+// rosterBuilder collects a walk into a roster.
+type rosterBuilder struct {
+	version int64
+	byDom   map[string][]*rcpt
+	optOut  map[string]optOut
+	n       int
+}
+
+func newRosterBuilder(version int64) *rosterBuilder {
+	return &rosterBuilder{version: version, byDom: map[string][]*rcpt{}, optOut: map[string]optOut{}}
+}
+
+// add takes one walked recipient (every one, whatever this post leaves out).
+func (b *rosterBuilder) add(r *rcpt, m *store.Recipient) {
+	dom := domainOf(r.addr)
+	b.byDom[dom] = append(b.byDom[dom], r)
+	if !m.ReceiveOwnPostings || !m.ReceiveListCopy {
+		b.optOut[r.addr] = optOut{ownPosts: !m.ReceiveOwnPostings, listCopy: !m.ReceiveListCopy}
+	}
+	b.n++
+}
+
+// roster returns what was collected, domains sorted by name.
+func (b *rosterBuilder) roster() *roster {
+	r := &roster{version: b.version, optOut: b.optOut, n: b.n, domains: make([]rosterDomain, 0, len(b.byDom))}
+	for dom, rcpts := range b.byDom {
+		r.domains = append(r.domains, rosterDomain{name: dom, rcpts: rcpts[:len(rcpts):len(rcpts)]})
+	}
+	slices.SortFunc(r.domains, func(a, b rosterDomain) int { return strings.Compare(a.name, b.name) })
+	return r
+}
+
+// leftOut returns the recipients of r this post leaves out: the poster if
+// they opted out of their own posts, the post's To and Cc addresses that
+// opted out of list copies.
+func (r *roster) leftOut(poster string, explicit map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	if o, ok := r.optOut[poster]; ok && o.ownPosts {
+		out[poster] = true
+	}
+	for a := range explicit {
+		if o, ok := r.optOut[a]; ok && o.listCopy {
+			out[a] = true
+		}
+	}
+	return out
+}
+
+// without returns rcpts less those in out (rcpts itself when none is).
+func without(rcpts []*rcpt, out map[string]bool) []*rcpt {
+	var kept []*rcpt
+	for i, r := range rcpts {
+		if !out[r.addr] {
+			if kept != nil {
+				kept = append(kept, r)
+			}
+			continue
+		}
+		if kept == nil {
+			kept = append(make([]*rcpt, 0, len(rcpts)), rcpts[:i]...)
+		}
+	}
+	if kept == nil {
+		return rcpts
+	}
+	return kept
+}
