@@ -12,7 +12,10 @@
 // to this expansion, so a post is one small spool entry however big the
 // list, and the store's Recipients walk reads only what delivery needs),
 // its mode and its body, shaped and signed once — and queues the job's
-// transactions, while the recipients are still being walked, on a scheduler that hands them to the workers round robin
+// transactions, while the recipients are still being walked (a big list's
+// next posts skip the walk: its roster, the recipients grouped by domain,
+// is kept while the list's membership version stands, see roster.go), on
+// a scheduler that hands them to the workers round robin
 // over destination domains, honouring the per-domain Limits (transactions
 // in flight, recipients per second). Each transaction is logged at debug
 // level (warn when recipients were refused), each entry at info.
