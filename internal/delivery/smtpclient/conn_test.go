@@ -315,3 +315,18 @@ func TestStalledServerTimesOut(t *testing.T) {
 		t.Fatal("no error 30 s after the MTA stalled with a 300 ms timeout")
 	}
 }
+
+// TestRcptLineBreakRefused: a recipient with a line break in it is an
+// error, never a second command on the wire.
+func TestRcptLineBreakRefused(t *testing.T) {
+	s := startSink(t)
+	c := dial(t, s.Addr(), smtpclient.Options{})
+	defer c.Close()
+	err := c.Send(&smtpclient.Tx{From: "l-bounces@example.org", Rcpts: []string{"a@example.com>\r\nRCPT TO:<evil@example.net"}, Body: body})
+	if err == nil || !strings.Contains(err.Error(), "line break") {
+		t.Fatalf("Send with a line break in a recipient: %v", err)
+	}
+	if got := s.Recipients(); len(got) != 0 {
+		t.Errorf("sink got %v", got)
+	}
+}

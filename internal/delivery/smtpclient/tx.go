@@ -3,6 +3,7 @@ package smtpclient
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Tx is one mail transaction: an envelope and a body. The caller fills
@@ -105,7 +106,26 @@ func (c *Conn) mail(t *Tx) error {
 }
 
 // rcpt writes RCPT TO for recipient i.
-func (c *Conn) rcpt(t *Tx, i int) error { return c.cmd("RCPT TO:<", t.Rcpts[i], ">") }
+// rcpt writes RCPT TO for t.Rcpts[i]: cmd's work for the one command a
+// bulk transaction writes hundreds of times, without its variadic parts.
+func (c *Conn) rcpt(t *Tx, i int) error {
+	if c.broken != nil {
+		return c.broken
+	}
+	a := t.Rcpts[i]
+	if strings.IndexByte(a, '\n') >= 0 || strings.IndexByte(a, '\r') >= 0 {
+		return fmt.Errorf("smtp: line break in command %.40q", "RCPT TO:<"+a+">")
+	}
+	if c.w.Available() < len(a)+len("RCPT TO:<>\r\n") {
+		c.writeDeadline() // the buffer will write (and may block) before flush
+	}
+	c.w.WriteString("RCPT TO:<")
+	c.w.WriteString(a)
+	if _, err := c.w.WriteString(">\r\n"); err != nil {
+		return c.breakWith(err) // bufio keeps the first write error: this one tells
+	}
+	return nil
+}
 
 func (c *Conn) sendPipelined(t *Tx) error {
 	q := c.q[:0]
