@@ -68,14 +68,9 @@ func TestFeedSendsDuringWalk(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	got := e.sink.Recipients()
-	for r, n := range got {
-		if n != 1 {
-			t.Errorf("%s got %d copies", r, n)
-		}
-	}
-	if len(got) != 1200 {
-		t.Errorf("%d recipients, want 1200", len(got))
+	got := e.eachOnce()
+	if got != 1200 {
+		t.Errorf("%d recipients, want 1200", got)
 	}
 }
 
@@ -128,14 +123,9 @@ func TestFeedWalkFails(t *testing.T) {
 	sent := len(e.sink.Recipients())
 	pw.Store, pw.after = e.st, -1 // the store works again
 	e.process()
-	got := e.sink.Recipients()
-	for r, n := range got {
-		if n != 1 {
-			t.Errorf("%s got %d copies", r, n)
-		}
-	}
-	if len(got) != 1200 || sent < 400 {
-		t.Errorf("%d recipients in all (%d before the failure), want 1200 (400 or more)", len(got), sent)
+	got := e.eachOnce()
+	if got != 1200 || sent < 400 {
+		t.Errorf("%d recipients in all (%d before the failure), want 1200 (400 or more)", got, sent)
 	}
 }
 
@@ -148,14 +138,9 @@ func TestFeedGroupFullAtCheck(t *testing.T) {
 	e.addMembers(feedCheckEvery, 1, nil) // one domain: its second group fills at the check
 	e.enqueue(spool.Envelope{Meta: MemberEnvelope(1, "", nil)})
 	e.process()
-	got := e.sink.Recipients()
-	for r, n := range got {
-		if n != 1 {
-			t.Errorf("%s got %d copies", r, n)
-		}
-	}
-	if len(got) != feedCheckEvery {
-		t.Errorf("%d recipients, want %d", len(got), feedCheckEvery)
+	got := e.eachOnce()
+	if got != feedCheckEvery {
+		t.Errorf("%d recipients, want %d", got, feedCheckEvery)
 	}
 	if n := e.d.Stats.Transactions.Load(); n != 2 {
 		t.Errorf("%d transactions, want 2 of %d", n, feedCheckEvery/2)
@@ -179,21 +164,15 @@ func TestFeedFirstTransactionEarly(t *testing.T) {
 	<-pw.paused
 	e.waitRecipients(500)
 	time.Sleep(50 * time.Millisecond) // anything more would show by now
-	msgs := e.sink.Messages()
-	if len(msgs) != 1 || len(msgs[0].To) != 500 {
-		t.Errorf("during the walk: %d transactions, the first with %d recipients; want one full transaction", len(msgs), len(msgs[0].To))
+	if msgs := e.sink.Messages(); len(msgs) != 1 || len(msgs[0].To) != 500 {
+		t.Errorf("during the walk: %d transactions (%d recipients); want one full transaction of 500", len(msgs), len(e.sink.Recipients()))
 	}
 	pw.release <- nil
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	got := e.sink.Recipients()
-	for r, n := range got {
-		if n != 1 {
-			t.Errorf("%s got %d copies", r, n)
-		}
-	}
-	if len(got) != 2000 {
-		t.Errorf("%d recipients, want 2000", len(got))
+	got := e.eachOnce()
+	if got != 2000 {
+		t.Errorf("%d recipients, want 2000", got)
 	}
 }

@@ -76,6 +76,19 @@ func newEnv(t *testing.T, tweak func(*Options)) *env {
 	return e
 }
 
+// eachOnce reports every recipient the sink has more than one copy for and
+// returns how many recipients it has.
+func (e *env) eachOnce() int {
+	e.t.Helper()
+	got := e.sink.Recipients()
+	for r, n := range got {
+		if n != 1 {
+			e.t.Errorf("%s got %d copies", r, n)
+		}
+	}
+	return len(got)
+}
+
 // addMembers subscribes n members spread over domains (one batch).
 func (e *env) addMembers(n, domains int, tweak func(*store.Member)) []string {
 	e.t.Helper()
