@@ -119,7 +119,8 @@ func New(opts Options) (*Deliverer, error) {
 	d.sched = newSched(opts.DomainLimits, opts.Domains, opts.Now)
 	d.eng = newEngine(&d.opts, d.sched, jrn, &d.Stats, d.log)
 	d.signers = signerCache{st: opts.Store, ttl: time.Minute, m: map[string]*signerEntry{}}
-	d.rosters.min, d.rosters.limit = opts.RosterMin, opts.RosterBytes
+	d.rosters.min = opts.RosterMin
+	d.rosters.cache.SetLimit(opts.RosterBytes)
 	return d, nil
 }
 

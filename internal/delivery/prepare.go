@@ -172,7 +172,7 @@ func (d *Deliverer) members(ctx context.Context, j *job, f *feed) error {
 	}
 	personal := j.mode == modePersonal
 	var build *rosterBuilder
-	if vs, ok := d.opts.Store.(versioned); ok && !personal && len(j.prog.done) == 0 && d.rosters.limit > 0 {
+	if vs, ok := d.opts.Store.(versioned); ok && !personal && len(j.prog.done) == 0 && d.rosters.on() {
 		v, known, err := vs.MembersVersion(ctx, j.list.ID)
 		if err != nil {
 			return status.Temporary(fmt.Errorf("members of %s: %w", j.list.Address(), err))
@@ -214,7 +214,7 @@ func (d *Deliverer) members(ctx context.Context, j *job, f *feed) error {
 	if err != nil {
 		return status.Temporary(fmt.Errorf("members of %s: %w", j.list.Address(), err))
 	}
-	if build != nil && d.rosters.wants(build.n) {
+	if build != nil {
 		d.rosters.put(j.list.ID, build.roster())
 	}
 	return nil

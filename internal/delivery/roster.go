@@ -4,8 +4,8 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 
+	"herald/internal/lru"
 	"herald/internal/store"
 )
 
@@ -46,74 +46,31 @@ type versioned interface {
 const rosterBytesPer = 48
 
 // rosters keeps the rosters of lists with at least min recipients, up to
-// limit bytes in all; the least recently used goes first.
+// the cache's byte limit; the least recently used goes first.
 type rosters struct {
-	mu         sync.Mutex
-	min, limit int
-	bytes      int
-	clock      uint64
-	m          map[int64]*rosterEntry
-}
-
-type rosterEntry struct {
-	r    *roster
-	used uint64
+	min   int // set by New
+	cache lru.Cache[int64, *roster]
 }
 
 // get returns the roster of list at version, or nil.
 func (rs *rosters) get(list, version int64) *roster {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	e := rs.m[list]
-	if e == nil || e.r.version != version {
-		return nil
+	if r, ok := rs.cache.Get(list); ok && r.version == version {
+		return r
 	}
-	rs.clock++
-	e.used = rs.clock
-	return e.r
+	return nil
 }
 
-// wants reports whether a walk of n recipients should become a roster.
-func (rs *rosters) wants(n int) bool {
-	return rs.limit > 0 && n >= rs.min && n*rosterBytesPer <= rs.limit
-}
+// on reports whether rosters are kept at all.
+func (rs *rosters) on() bool { return rs.cache.Limit() > 0 }
 
-// put keeps r for list, dropping older rosters to make room.
+// put keeps r for list if it is big enough (else forgets the list's
+// older roster).
 func (rs *rosters) put(list int64, r *roster) {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	rs.drop(list)
-	if !rs.wants(r.n) {
+	if r.n < rs.min {
+		rs.cache.Delete(list)
 		return
 	}
-	for rs.bytes+r.n*rosterBytesPer > rs.limit {
-		rs.dropOldest()
-	}
-	if rs.m == nil {
-		rs.m = map[int64]*rosterEntry{}
-	}
-	rs.clock++
-	rs.m[list] = &rosterEntry{r: r, used: rs.clock}
-	rs.bytes += r.n * rosterBytesPer
-}
-
-func (rs *rosters) drop(list int64) {
-	if e := rs.m[list]; e != nil {
-		rs.bytes -= e.r.n * rosterBytesPer
-		delete(rs.m, list)
-	}
-}
-
-func (rs *rosters) dropOldest() {
-	var oldest int64
-	var at uint64
-	first := true
-	for id, e := range rs.m {
-		if first || e.used < at {
-			oldest, at, first = id, e.used, false
-		}
-	}
-	rs.drop(oldest)
+	rs.cache.Put(list, r, r.n*rosterBytesPer)
 }
 
 // rosterBuilder collects a walk into a roster.

@@ -53,7 +53,7 @@ var _ store.Store = (*DB)(nil)
 // New returns a store on the given pools; the schema must be migrated.
 func New(w, r *sql.DB, d Dialect) *DB {
 	db := &DB{W: w, R: r, d: d}
-	db.recipients.min, db.recipients.limit = DefaultRecipientCacheMin, DefaultRecipientCacheBytes
+	db.SetRecipientCache(DefaultRecipientCacheMin, DefaultRecipientCacheBytes)
 	return db
 }
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sync"
 
+	"herald/internal/lru"
 	"herald/internal/store"
 )
 
@@ -27,90 +27,50 @@ const (
 // the older version, so the next delivery walks again. Least recently
 // used walks go first when the bytes run out.
 type recipientCache struct {
-	mu    sync.Mutex
-	min   int // recipients a walk needs to be kept
-	limit int // bytes kept at most
-	bytes int
-	clock uint64 // counts uses, for least recently used
-	m     map[int64]*cachedWalk
+	min   int // recipients a walk needs to be kept; set before use
+	walks lru.Cache[int64, cachedWalk]
 }
 
 // cachedWalk is one list's kept walk.
 type cachedWalk struct {
 	version int64
 	spans   []span
-	bytes   int
-	used    uint64
 }
 
 // SetRecipientCache sets how many recipients a list's walk needs to be kept
 // in memory and how many bytes of walks are kept at most (0: none), and
-// forgets what was kept.
+// forgets what was kept. It is meant for start-up, before any walk.
 func (db *DB) SetRecipientCache(min, limitBytes int) {
-	c := &db.recipients
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.min, c.limit, c.bytes, c.m = min, limitBytes, 0, nil
+	db.recipients.min = min
+	db.recipients.walks.SetLimit(limitBytes)
 }
 
 // get returns the kept walk of list at version.
 func (c *recipientCache) get(list, version int64) ([]span, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	w := c.m[list]
-	if w == nil || w.version != version {
+	w, ok := c.walks.Get(list)
+	if !ok || w.version != version {
 		return nil, false
 	}
-	c.clock++
-	w.used = c.clock
 	return w.spans, true
 }
 
-// put keeps the walk of list at version if it is big enough and fits.
+// put keeps the walk of list at version if it is big enough (else
+// forgets the list's older one).
 func (c *recipientCache) put(list, version int64, spans []span) {
 	n, size := 0, 0
 	for _, s := range spans {
 		n += s.n
 		size += len(s.agg) + spanOverhead
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.drop(list)
-	if n < c.min || size > c.limit {
+	if n < c.min {
+		c.walks.Delete(list)
 		return
 	}
-	for c.bytes+size > c.limit {
-		c.dropOldest()
-	}
-	if c.m == nil {
-		c.m = map[int64]*cachedWalk{}
-	}
-	c.clock++
-	c.m[list] = &cachedWalk{version: version, spans: spans, bytes: size, used: c.clock}
-	c.bytes += size
+	c.walks.Put(list, cachedWalk{version: version, spans: spans}, size)
 }
 
 // spanOverhead approximates a kept span's bytes besides its addresses.
 const spanOverhead = 64
-
-func (c *recipientCache) drop(list int64) {
-	if w := c.m[list]; w != nil {
-		c.bytes -= w.bytes
-		delete(c.m, list)
-	}
-}
-
-func (c *recipientCache) dropOldest() {
-	var oldest int64
-	var at uint64
-	first := true
-	for id, w := range c.m {
-		if first || w.used < at {
-			oldest, at, first = id, w.used, false
-		}
-	}
-	c.drop(oldest)
-}
 
 // MembersVersion returns the list's membership version, which changes in
 // the same transaction as any change to what the plain recipient walk
@@ -135,13 +95,10 @@ func (db *DB) memberVersion(ctx context.Context, listID int64) (v int64, ok bool
 // minimum of recipients, so a big list's first post after a start does not
 // wait for its walk. serve runs it in the background at start.
 func (db *DB) WarmRecipients(ctx context.Context) error {
-	db.recipients.mu.Lock()
-	min, limit := db.recipients.min, db.recipients.limit
-	db.recipients.mu.Unlock()
-	if limit == 0 {
+	if db.recipients.walks.Limit() == 0 {
 		return nil
 	}
-	ids, err := db.bigLists(ctx, max(min, 1))
+	ids, err := db.bigLists(ctx, max(db.recipients.min, 1))
 	if err != nil {
 		return db.wrap("find lists to warm the recipient cache", err)
 	}

@@ -163,12 +163,9 @@ func TestRecipientCache(t *testing.T) {
 	walk(1)
 	walk(2)
 	walk(3)
-	db.recipients.mu.Lock()
-	_, has1 := db.recipients.m[1]
-	_, has3 := db.recipients.m[3]
-	bytes := db.recipients.bytes
-	db.recipients.mu.Unlock()
-	if has1 || !has3 || bytes > db.recipients.limit {
-		t.Errorf("after three lists in room for two: list 1 kept %v, list 3 kept %v, %d bytes of %d", has1, has3, bytes, db.recipients.limit)
+	_, has1 := db.recipients.walks.Get(1)
+	_, has3 := db.recipients.walks.Get(3)
+	if bytes, limit := db.recipients.walks.Bytes(), db.recipients.walks.Limit(); has1 || !has3 || bytes > limit {
+		t.Errorf("after three lists in room for two: list 1 kept %v, list 3 kept %v, %d bytes of %d", has1, has3, bytes, limit)
 	}
 }
