@@ -40,10 +40,11 @@ const (
 // twice as many recipients as the one before, up to a backlog's worth
 // (hungry): a domain's recipients are split among few transactions, yet
 // the connections get work early. Only whole transactions are packed
-// before the end; the rest waits for the next check. Other groups go alone if they
-// have at least feedHungryMin recipients (or a transaction's worth). Once halted (Stop, or the
-// entry's time is up) it schedules nothing more and keeps what it is
-// given, for the caller to requeue.
+// before the end; the rest waits for the next check. Other groups go
+// alone if they have at least feedHungryMin recipients (or a
+// transaction's worth). Once halted (Stop, or the entry's time is up) it
+// schedules nothing more and keeps what it is given, for the caller to
+// requeue.
 type feed struct {
 	d       *Deliverer
 	j       *job
