@@ -132,8 +132,7 @@ type Delivery struct {
 	MaxEntryTime Duration `toml:"max_entry_time"`
 	// RecipientCacheMB bounds the memory for keeping big lists' recipients
 	// (lists with 1,000 or more), so their posts do not walk the database
-	// again until the membership changes: the store's cache and
-	// delivery's rosters get this much each. Default 256; 0 turns both off.
+	// again until the membership changes. Default 256; 0 turns it off.
 	RecipientCacheMB int `toml:"recipient_cache_mb"`
 }
 

@@ -185,18 +185,12 @@ func (d *Deliverer) members(ctx context.Context, j *job, f *feed) error {
 			build = newRosterBuilder(v)
 		}
 	}
-	var slab []rcpt // allocated in blocks: a big list is many small structs
+	var slab rcptSlab
 	err := d.opts.Store.EachRecipient(ctx, j.list.ID, personal, func(m *store.Recipient) error {
 		if j.prog.done[m.Email] {
 			return nil
 		}
-		if len(slab) == cap(slab) {
-			// Blocks double up to 1024, so a small list's post does
-			// not allocate a big block for a few recipients.
-			slab = make([]rcpt, 0, min(max(2*cap(slab), 8), 1024))
-		}
-		slab = append(slab, rcpt{addr: m.Email})
-		r := &slab[len(slab)-1]
+		r := slab.next(m.Email)
 		if personal {
 			r.who = &member{name: m.DisplayName, token: m.Token, lang: m.Language}
 		}
@@ -218,6 +212,20 @@ func (d *Deliverer) members(ctx context.Context, j *job, f *feed) error {
 		d.rosters.put(j.list.ID, build.roster())
 	}
 	return nil
+}
+
+// rcptSlab allocates recipients in blocks: a big list is many small
+// structs. Blocks double up to 1024, so a small list's post does not
+// allocate a big block for a few recipients.
+type rcptSlab []rcpt
+
+// next returns a new recipient for addr.
+func (s *rcptSlab) next(addr string) *rcpt {
+	if len(*s) == cap(*s) {
+		*s = make([]rcpt, 0, min(max(2*cap(*s), 8), 1024))
+	}
+	*s = append(*s, rcpt{addr: addr})
+	return &(*s)[len(*s)-1]
 }
 
 // shape builds the wire body once (bulk, XVERP, VERP), signed when the

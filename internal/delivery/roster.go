@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -34,16 +35,52 @@ type rosterDomain struct {
 // optOut is a recipient's receive flags, where one is off.
 type optOut struct{ ownPosts, listCopy bool }
 
-// versioned is a store that tells the membership version of a list
-// (sqlstore); delivery keeps rosters only for such stores.
+// versioned is a store that tells the membership version of a list and
+// which lists are big (sqlstore); delivery keeps rosters only for such
+// stores.
 type versioned interface {
 	MembersVersion(ctx context.Context, listID int64) (version int64, ok bool, err error)
+	BigLists(ctx context.Context, min int) ([]int64, error)
 }
 
-// rosterBytesPer approximates a roster's bytes per recipient besides the
-// address, which it shares with the store's cache: the rcpt, its pointer,
-// slice growth.
-const rosterBytesPer = 48
+// WarmRosters builds the rosters of the store's lists with at least
+// RosterMin recipients, so their first posts after a start skip the walk.
+// serve runs it in the background at start.
+func (d *Deliverer) WarmRosters(ctx context.Context) error {
+	vs, ok := d.opts.Store.(versioned)
+	if !ok || !d.rosters.on() {
+		return nil
+	}
+	ids, err := vs.BigLists(ctx, d.rosters.min)
+	if err != nil {
+		return fmt.Errorf("warm rosters: %w", err)
+	}
+	for _, id := range ids {
+		v, known, err := vs.MembersVersion(ctx, id)
+		if err != nil {
+			return fmt.Errorf("warm rosters: %w", err)
+		}
+		if !known {
+			continue // deleted since
+		}
+		b := newRosterBuilder(v)
+		var slab rcptSlab
+		err = d.opts.Store.EachRecipient(ctx, id, false, func(m *store.Recipient) error {
+			b.add(slab.next(m.Email), m)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("warm rosters: %w", err)
+		}
+		d.rosters.put(id, b.roster())
+	}
+	return nil
+}
+
+// rosterBytesPer approximates a roster's bytes per recipient: the address
+// (~30 bytes, a piece of the store walk's joined string), the rcpt, its
+// pointer, slice growth.
+const rosterBytesPer = 80
 
 // rosters keeps the rosters of lists with at least min recipients, up to
 // the cache's byte limit; the least recently used goes first.

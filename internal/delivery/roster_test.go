@@ -22,10 +22,10 @@ func (c *countedWalks) EachRecipient(ctx context.Context, listID int64, personal
 	return c.Store.EachRecipient(ctx, listID, personal, fn)
 }
 
-// TestRosterFollowsMembership: a list's second post uses the roster
-// built by the first (no walk), leaving out the same opted-out poster and
+// TestRosterFollowsMembership: a list's posts use the roster built at
+// start (WarmRosters) with no walk, leaving out the opted-out poster and
 // explicit recipient; every membership change makes the next post walk
-// again and shows in who gets it.
+// again (building the roster anew) and shows in who gets it.
 func TestRosterFollowsMembership(t *testing.T) {
 	var cw *countedWalks
 	e := newEnv(t, func(o *Options) {
@@ -50,6 +50,12 @@ func TestRosterFollowsMembership(t *testing.T) {
 		if err := e.st.UpdateMember(context.Background(), mem); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := e.d.WarmRosters(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := cw.walks.Load(); got != 1 {
+		t.Fatalf("warming walked %d times, want 1", got)
 	}
 	want := map[string]int{}
 	post := func(step string, walks int32) {
@@ -77,7 +83,7 @@ func TestRosterFollowsMembership(t *testing.T) {
 		}
 	}
 	round()
-	post("first post", 1)
+	post("first post (warmed roster)", 1)
 	round()
 	post("second post (roster)", 1)
 

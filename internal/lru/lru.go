@@ -1,6 +1,5 @@
 // Package lru is a map with a byte budget that drops its least recently
-// used values to stay within it. The recipient caches of the store and of
-// delivery keep big lists in one each.
+// used values to stay within it. Delivery keeps big lists' rosters in one.
 package lru
 
 import "sync"

@@ -1,13 +1,17 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"herald/internal/config"
 	"herald/internal/delivery"
 	"herald/internal/store"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // postEntryRecipients is the post runner's Chunk: a post goes to delivery
@@ -53,3 +57,22 @@ func limits(concurrency int, rate string) (delivery.Limits, error) {
 	}
 	return delivery.Limits{Concurrency: concurrency, Rate: r, Burst: burst}, nil
 }
+
+// warmRosters fills delivery's rosters of big lists in the background,
+// so the first post to a big list after a start does not wait for the
+// list's walk. A failure only costs that: it is logged.
+func warmRosters(ctx context.Context, g *errgroup.Group, d *delivery.Deliverer, log *slog.Logger) {
+	g.Go(func() error {
+		start := time.Now()
+		if err := d.WarmRosters(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("delivery rosters not warmed", "err", err)
+			return nil
+		}
+		log.Debug("delivery rosters warmed", "seconds", time.Since(start).Seconds())
+		return nil
+	})
+}
+
+// RecipientCacheMin is how many recipients a list needs for delivery to
+// keep them in memory: smaller lists walk in well under a millisecond.
+const RecipientCacheMin = 1000

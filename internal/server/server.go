@@ -63,36 +63,6 @@ func OpenSpool(ctx context.Context, cfg *config.Config, log *slog.Logger) (*spoo
 	return sp, nil
 }
 
-// recipientCache is a store that keeps big lists' recipients in memory.
-type recipientCache interface {
-	SetRecipientCache(min, limitBytes int)
-	WarmRecipients(ctx context.Context) error
-}
-
-// warmRecipients sizes the store's recipient cache and fills it in the
-// background, so the first post to a big list after a start does not
-// wait for the list's walk. A failure only costs that: it is logged.
-func warmRecipients(ctx context.Context, g *errgroup.Group, cfg *config.Config, st store.Store, log *slog.Logger) {
-	rc, ok := st.(recipientCache)
-	if !ok {
-		return
-	}
-	rc.SetRecipientCache(RecipientCacheMin, cfg.Delivery.RecipientCacheMB<<20)
-	g.Go(func() error {
-		start := time.Now()
-		if err := rc.WarmRecipients(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("recipient cache not warmed", "err", err)
-			return nil
-		}
-		log.Debug("recipient cache warmed", "seconds", time.Since(start).Seconds())
-		return nil
-	})
-}
-
-// RecipientCacheMin is how many recipients a list needs for its walk to be
-// kept in memory: smaller lists walk in well under a millisecond.
-const RecipientCacheMin = 1000
-
 // Run serves until ctx is cancelled, then shuts down in order.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) {
 	if err := cfg.CheckDataDir(); err != nil {
@@ -173,7 +143,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 		g.Go(func() error { return md.Run(gctx) })
 	}
 	g.Go(func() error { return smap.Serve(gctx) })
-	warmRecipients(gctx, g, cfg, st, log)
+	warmRosters(gctx, g, deliverer, log)
 	log.Info("herald serving", "lmtp", cfg.LMTP.Listen, "socket", cfg.LMTP.Socket, "smtp", cfg.SMTPAddr(), "data_dir", cfg.DataDir)
 
 	select {

@@ -41,20 +41,17 @@ type Dialect struct {
 
 // DB is a store.Store over a write pool W and a read pool R.
 type DB struct {
-	W, R       *sql.DB
-	d          Dialect
-	stmts      stmtCache
-	settings   settingsMemo
-	recipients recipientCache
+	W, R     *sql.DB
+	d        Dialect
+	stmts    stmtCache
+	settings settingsMemo
 }
 
 var _ store.Store = (*DB)(nil)
 
 // New returns a store on the given pools; the schema must be migrated.
 func New(w, r *sql.DB, d Dialect) *DB {
-	db := &DB{W: w, R: r, d: d}
-	db.SetRecipientCache(DefaultRecipientCacheMin, DefaultRecipientCacheBytes)
-	return db
+	return &DB{W: w, R: r, d: d}
 }
 
 // Close closes both pools.

@@ -41,27 +41,13 @@ const recipientWhere = `WHERE m.list_id = ? AND m.role = ? AND m.delivery_status
 // the count not match the lines (an address with a line break), that span
 // is walked row by row instead. recipientWalkers spans are queried at
 // once (the read pool has several connections) while fn consumes the
-// ones done, always from the caller's goroutine. The plain walks of big
-// lists are kept in memory while the list's membership version stands
-// (recipientcache.go): a big list's next post reads no members at all.
+// ones done, always from the caller's goroutine. (Delivery keeps big
+// lists' walks in memory under MembersVersion, so this runs once per
+// membership change for them.)
 func (db *DB) EachRecipient(ctx context.Context, listID int64, personal bool, fn func(*store.Recipient) error) error {
 	op := fmt.Sprintf("walk recipients of list %d", listID)
 	if personal {
 		return db.wrapWalk(op, db.eachRecipientRow(ctx, listID, true, 0, 0, fn))
-	}
-	version, versioned, err := db.memberVersion(ctx, listID)
-	if err != nil {
-		return db.wrap(op, err)
-	}
-	if versioned {
-		if spans, ok := db.recipients.get(listID, version); ok {
-			for _, s := range spans {
-				if err := db.consumeSpan(ctx, listID, s, fn); err != nil {
-					return db.wrapWalk(op, err)
-				}
-			}
-			return nil
-		}
 	}
 	var lo, hi sql.NullInt64
 	// Two indexed probes: SQLite optimizes a lone min() or max() into one,
@@ -76,15 +62,7 @@ func (db *DB) EachRecipient(ctx context.Context, listID int64, personal bool, fn
 	if !lo.Valid {
 		return nil
 	}
-	var walked []span
-	err = db.walkSpans(ctx, listID, lo.Int64-1, hi.Int64, func(s span) error {
-		walked = append(walked, s)
-		return db.consumeSpan(ctx, listID, s, fn)
-	})
-	if err == nil && versioned {
-		db.recipients.put(listID, version, walked)
-	}
-	return db.wrapWalk(op, err)
+	return db.wrapWalk(op, db.walkSpans(ctx, listID, lo.Int64-1, hi.Int64, fn))
 }
 
 // recipientWalkers is how many spans of the plain walk are queried at once.
@@ -98,9 +76,8 @@ type span struct {
 	err      error
 }
 
-// walkSpans queries the spans of member ids in (from, to] and passes each
-// to consume, in order of arrival.
-func (db *DB) walkSpans(ctx context.Context, listID, from, to int64, consume func(span) error) error {
+// walkSpans runs the plain walk over member ids in (from, to].
+func (db *DB) walkSpans(ctx context.Context, listID, from, to int64, fn func(*store.Recipient) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	todo, done := make(chan span), make(chan span, recipientWalkers)
 	var wg sync.WaitGroup
@@ -137,7 +114,7 @@ func (db *DB) walkSpans(ctx context.Context, listID, from, to int64, consume fun
 		}
 	}()
 	for s := range done {
-		if err := consume(s); err != nil {
+		if err := db.consumeSpan(ctx, listID, s, fn); err != nil {
 			return err
 		}
 	}

@@ -43,7 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"Requests", testRequests}, {"MemberLookup", testMemberLookup}, {"Quotas", testQuotas},
 		{"BounceScores", testBounceScores},     // bounce processing (bouncescores.go)
 		{"Recipients", testRecipients},         // delivery (recipients.go)
-		{"RecipientCache", testRecipientCache}, // delivery (recipientcache.go)
+		{"MemberVersions", testMemberVersions}, // delivery (memberversions.go)
 		{"MemberBatches", testMemberBatches},   // bulk adds (memberbatch.go)
 	}
 	for _, g := range groups {
