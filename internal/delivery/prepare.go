@@ -209,7 +209,7 @@ func (d *Deliverer) members(ctx context.Context, j *job, f *feed) error {
 		return status.Temporary(fmt.Errorf("members of %s: %w", j.list.Address(), err))
 	}
 	if build != nil {
-		d.rosters.put(j.list.ID, build.roster())
+		d.rosters.keep(j.list.ID, build)
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func (d *Deliverer) WarmRosters(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("warm rosters: %w", err)
 		}
-		d.rosters.put(id, b.roster())
+		d.rosters.keep(id, b)
 	}
 	return nil
 }
@@ -100,42 +100,51 @@ func (rs *rosters) get(list, version int64) *roster {
 // on reports whether rosters are kept at all.
 func (rs *rosters) on() bool { return rs.cache.Limit() > 0 }
 
-// put keeps r for list if it is big enough (else forgets the list's
-// older roster).
-func (rs *rosters) put(list int64, r *roster) {
-	if r.n < rs.min {
+// keep makes b the roster of list if it is big enough (else forgets the
+// list's older roster).
+func (rs *rosters) keep(list int64, b *rosterBuilder) {
+	if len(b.rcpts) < rs.min {
 		rs.cache.Delete(list)
 		return
 	}
+	r := b.roster()
 	rs.cache.Put(list, r, r.n*rosterBytesPer)
 }
 
-// rosterBuilder collects a walk into a roster.
+// rosterBuilder collects a walk for a roster. During the walk it only
+// keeps the recipients in order: grouping them by domain waits until the
+// walk is known to be big enough, so a small list's post (the usual one)
+// pays a slice append per recipient and nothing more.
 type rosterBuilder struct {
 	version int64
-	byDom   map[string][]*rcpt
+	rcpts   []*rcpt
 	optOut  map[string]optOut
-	n       int
 }
 
 func newRosterBuilder(version int64) *rosterBuilder {
-	return &rosterBuilder{version: version, byDom: map[string][]*rcpt{}, optOut: map[string]optOut{}}
+	return &rosterBuilder{version: version}
 }
 
 // add takes one walked recipient (every one, whatever this post leaves out).
 func (b *rosterBuilder) add(r *rcpt, m *store.Recipient) {
-	dom := domainOf(r.addr)
-	b.byDom[dom] = append(b.byDom[dom], r)
+	b.rcpts = append(b.rcpts, r)
 	if !m.ReceiveOwnPostings || !m.ReceiveListCopy {
+		if b.optOut == nil {
+			b.optOut = map[string]optOut{}
+		}
 		b.optOut[r.addr] = optOut{ownPosts: !m.ReceiveOwnPostings, listCopy: !m.ReceiveListCopy}
 	}
-	b.n++
 }
 
-// roster returns what was collected, domains sorted by name.
+// roster groups what was collected by domain, domains sorted by name.
 func (b *rosterBuilder) roster() *roster {
-	r := &roster{version: b.version, optOut: b.optOut, n: b.n, domains: make([]rosterDomain, 0, len(b.byDom))}
-	for dom, rcpts := range b.byDom {
+	byDom := map[string][]*rcpt{}
+	for _, r := range b.rcpts {
+		dom := domainOf(r.addr)
+		byDom[dom] = append(byDom[dom], r)
+	}
+	r := &roster{version: b.version, optOut: b.optOut, n: len(b.rcpts), domains: make([]rosterDomain, 0, len(byDom))}
+	for dom, rcpts := range byDom {
 		r.domains = append(r.domains, rosterDomain{name: dom, rcpts: rcpts[:len(rcpts):len(rcpts)]})
 	}
 	slices.SortFunc(r.domains, func(a, b rosterDomain) int { return strings.Compare(a.name, b.name) })

@@ -145,3 +145,24 @@ func TestWithout(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRosterForSmallLists: a list below RosterMin walks for every post.
+func TestNoRosterForSmallLists(t *testing.T) {
+	var cw *countedWalks
+	e := newEnv(t, func(o *Options) {
+		o.RosterBytes, o.RosterMin = 1<<20, 100
+		cw = &countedWalks{Store: o.Store, versioned: o.Store.(versioned)}
+		o.Store = cw
+	})
+	e.addMembers(60, 7, nil)
+	for i := range 2 {
+		e.enqueue(spool.Envelope{Meta: MemberEnvelope(1, "", nil)})
+		e.process()
+		if got := cw.walks.Load(); got != int32(i+1) {
+			t.Errorf("post %d: %d walks, want %d", i+1, got, i+1)
+		}
+	}
+	if got := e.d.Stats.Delivered.Load(); got != 120 {
+		t.Errorf("delivered %d, want 120", got)
+	}
+}
