@@ -172,7 +172,7 @@ func (d *Deliverer) members(ctx context.Context, j *job, f *feed) error {
 	}
 	personal := j.mode == modePersonal
 	var build *rosterBuilder
-	if vs, ok := d.opts.Store.(versioned); ok && !personal && len(j.prog.done) == 0 && d.rosters.on() {
+	if vs, ok := d.opts.Store.(rosterStore); ok && !personal && len(j.prog.done) == 0 && d.rosters.on() {
 		v, known, err := vs.MembersVersion(ctx, j.list.ID)
 		if err != nil {
 			return status.Temporary(fmt.Errorf("members of %s: %w", j.list.Address(), err))

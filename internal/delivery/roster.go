@@ -35,10 +35,10 @@ type rosterDomain struct {
 // optOut is a recipient's receive flags, where one is off.
 type optOut struct{ ownPosts, listCopy bool }
 
-// versioned is a store that tells the membership version of a list and
+// rosterStore is a store that tells the membership version of a list and
 // which lists are big (sqlstore); delivery keeps rosters only for such
 // stores.
-type versioned interface {
+type rosterStore interface {
 	MembersVersion(ctx context.Context, listID int64) (version int64, ok bool, err error)
 	BigLists(ctx context.Context, min int) ([]int64, error)
 }
@@ -47,7 +47,7 @@ type versioned interface {
 // RosterMin recipients, so their first posts after a start skip the walk.
 // serve runs it in the background at start.
 func (d *Deliverer) WarmRosters(ctx context.Context) error {
-	vs, ok := d.opts.Store.(versioned)
+	vs, ok := d.opts.Store.(rosterStore)
 	if !ok || !d.rosters.on() {
 		return nil
 	}

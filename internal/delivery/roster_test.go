@@ -13,7 +13,7 @@ import (
 // countedWalks is the real store, counting its walks.
 type countedWalks struct {
 	Store
-	versioned
+	rosterStore
 	walks atomic.Int32
 }
 
@@ -30,7 +30,7 @@ func TestRosterFollowsMembership(t *testing.T) {
 	var cw *countedWalks
 	e := newEnv(t, func(o *Options) {
 		o.RosterBytes, o.RosterMin = 1<<20, 1
-		cw = &countedWalks{Store: o.Store, versioned: o.Store.(versioned)}
+		cw = &countedWalks{Store: o.Store, rosterStore: o.Store.(rosterStore)}
 		o.Store = cw
 	})
 	emails := e.addMembers(60, 7, nil)
@@ -151,7 +151,7 @@ func TestNoRosterForSmallLists(t *testing.T) {
 	var cw *countedWalks
 	e := newEnv(t, func(o *Options) {
 		o.RosterBytes, o.RosterMin = 1<<20, 100
-		cw = &countedWalks{Store: o.Store, versioned: o.Store.(versioned)}
+		cw = &countedWalks{Store: o.Store, rosterStore: o.Store.(rosterStore)}
 		o.Store = cw
 	})
 	e.addMembers(60, 7, nil)
