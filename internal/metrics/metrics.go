@@ -71,6 +71,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			{"claim_races", m.ClaimRaces}, {"done", m.Done}, {"forwarded", m.Forwarded}, {"retried", m.Retried},
 			{"shunts", m.Shunts}, {"released", m.Released}, {"updated", m.Updated}, {"unshunted", m.Unshunted},
 			{"recoveries", m.Recoveries}, {"torn", m.Torn}, {"disk_full", m.DiskFull}, {"kicks_read", m.KicksRead},
+			{"files_created", m.FilesCreated}, {"spares_reused", m.SparesReused},
 		} {
 			counter(spoolOps, float64(op.v), op.name)
 		}

@@ -187,7 +187,7 @@ func (c *Claim) Done(ctx context.Context) error {
 		return err
 	}
 	o := newOp()
-	o.remove = []string{c.path}
+	o.remove = []retired{c.retired()}
 	o.gone = []key{c.k}
 	err := c.s.run(o)
 	c.end(err == nil)
@@ -231,7 +231,7 @@ func (c *Claim) Forward(ctx context.Context, items ...Item) ([]string, error) {
 			c.end(false)
 			return nil, err
 		}
-		tmps, err := s.stageAll(entries)
+		tmps, err := s.stageAll(entries, true)
 		if err != nil {
 			c.end(false)
 			return nil, err
@@ -240,9 +240,9 @@ func (c *Claim) Forward(ctx context.Context, items ...Item) ([]string, error) {
 			o.place = append(o.place, s.readyPlacement(tmps[i], e))
 		}
 		o.n = len(entries)
-		o.after = []string{c.path}
+		o.after = []retired{c.retired()}
 	} else {
-		o.remove = []string{c.path}
+		o.remove = []retired{c.retired()}
 	}
 	o.gone = []key{c.k}
 	err := s.run(o)
@@ -313,13 +313,13 @@ func (c *Claim) setOrigin(env *Envelope) {
 func (c *Claim) move(env Envelope) error {
 	e := c.Entry
 	e.Envelope = env
-	tmp, err := c.s.stage(&e)
+	tmp, err := c.s.stage(&e, true)
 	if err != nil {
 		return err
 	}
 	o := newOp()
 	o.place = []placement{c.s.readyPlacement(tmp, &e)}
-	o.after = []string{c.path}
+	o.after = []retired{c.retired()}
 	return c.s.run(o)
 }
 
@@ -374,7 +374,7 @@ func (c *Claim) Update(ctx context.Context, env Envelope) error {
 	env.Queue = Queues[c.queue]
 	e := c.Entry
 	e.Envelope = env
-	tmp, err := c.s.stage(&e)
+	tmp, err := c.s.stage(&e, false) // never a spare: see recycle.go
 	if err != nil {
 		return fmt.Errorf("spool update %s: %w", c.ID, err)
 	}

@@ -23,10 +23,10 @@ type placement struct {
 // batch through the same phases, so that each phase costs one round of
 // parallel fsyncs for the whole batch:
 //
-//  1. rename place[*] into position and unlink remove[*];
+//  1. rename place[*] into position and retire remove[*];
 //  2. fsync every directory touched in 1 (and the parents of new
 //     directories); the op's new entries are now durable;
-//  3. unlink after[*] (the claim file the op replaces) and fsync its
+//  3. retire after[*] (the claim file the op replaces) and fsync its
 //     directory, so the replaced entry is gone for good before anyone hears
 //     of its successors;
 //  4. update the index, wake claimers, append the kick journal.
@@ -35,10 +35,10 @@ type placement struct {
 // the committer's work on the previous batch.
 type op struct {
 	place  []placement
-	remove []string // unlinked in phase 1, durable after phase 2 (Done)
-	after  []string // unlinked in phase 3 (replaced claim files)
-	gone   []key    // ids that left the ready queues, announced to others
-	n      int      // new entries, for metrics
+	remove []retired // retired in phase 1, durable after phase 2 (Done)
+	after  []retired // retired in phase 3 (replaced claim files)
+	gone   []key     // ids that left the ready queues, announced to others
+	n      int       // new entries, for metrics
 	done   chan struct{}
 	err    error
 	dirs   []string // directories phase 2 must sync for this op
@@ -152,11 +152,9 @@ func (s *Spool) commit(batch []*op) {
 			continue
 		}
 		// Phase 3: unlink what the op replaces.
-		for _, p := range o.after {
-			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				s.check(err, "remove replaced entry", "path", p)
-			}
-			afterDirs[filepath.Dir(p)] = struct{}{}
+		for _, r := range o.after {
+			s.check(s.retire(r), "remove replaced entry", "path", r.path)
+			afterDirs[filepath.Dir(r.path)] = struct{}{}
 		}
 	}
 	// A failure here leaves a replaced claim file behind, which recovery
@@ -197,11 +195,11 @@ func (s *Spool) apply(o *op, newDirs map[string]struct{}) {
 		addDir(d)
 	}
 	for _, r := range o.remove {
-		if err := os.Remove(r); err != nil && !errors.Is(err, os.ErrNotExist) {
-			o.err = diskErr("remove entry", r, err, &s.metrics)
+		if err := s.retire(r); err != nil {
+			o.err = diskErr("remove entry", r.path, err, &s.metrics)
 			return
 		}
-		addDir(filepath.Dir(r))
+		addDir(filepath.Dir(r.path))
 	}
 }
 

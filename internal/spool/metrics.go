@@ -29,6 +29,9 @@ type Metrics struct {
 	Torn       uint64 // entries quarantined as corrupt
 	DiskFull   uint64 // writes refused or failed for lack of space or I/O errors
 	KicksRead  uint64 // kick journal lines read from other processes
+	// FilesCreated and SparesReused count the files entries were written
+	// to: new ones, and finished entries' files rewritten (recycle.go).
+	FilesCreated, SparesReused uint64
 }
 
 // counters are the live atomic counters behind Metrics.
@@ -38,6 +41,7 @@ type counters struct {
 	Claims, ClaimRaces, Done, Forwarded, Retried     atomic.Uint64
 	Shunts, Released, Updated, Unshunted, Recoveries atomic.Uint64
 	Torn, DiskFull, KicksRead                        atomic.Uint64
+	FilesCreated, SparesReused                       atomic.Uint64
 }
 
 // batch records one group-commit batch of n new entries.
@@ -72,6 +76,8 @@ func (s *Spool) Metrics() Metrics {
 		Torn:         c.Torn.Load(),
 		DiskFull:     c.DiskFull.Load(),
 		KicksRead:    c.KicksRead.Load(),
+		FilesCreated: c.FilesCreated.Load(),
+		SparesReused: c.SparesReused.Load(),
 	}
 	for i := range m.BatchSizes {
 		m.BatchSizes[i] = c.BatchSizes[i].Load()

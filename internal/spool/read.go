@@ -156,14 +156,14 @@ func (s *Spool) Unshunt(ctx context.Context, id string) error {
 	}
 	env.Queue, env.Attempts, env.LastError, env.NotBefore = target, 0, "", time.Time{}
 	e.recoveries = 0
-	tmp, err := s.stage(e)
+	tmp, err := s.stage(e, true)
 	if err != nil {
 		s.check(os.Rename(dst, src), "give back shunted entry", "id", id)
 		return fmt.Errorf("spool unshunt %s: %w", id, err)
 	}
 	o := newOp()
 	o.place = []placement{s.readyPlacement(tmp, e)}
-	o.after = []string{dst}
+	o.after = []retired{{path: dst, id: id, size: len(e.Message)}}
 	if err := s.run(o); err != nil {
 		s.check(os.Rename(dst, src), "give back shunted entry", "id", id)
 		return fmt.Errorf("spool unshunt %s: %w", id, err)

@@ -111,13 +111,13 @@ func (s *Spool) recoverClaim(owner, path string, k key, families map[key][]found
 	} else {
 		log.Info("recovering claim of dead owner", "attempts", env.Attempts)
 	}
-	tmp, err := s.stage(e)
+	tmp, err := s.stage(e, true)
 	if err != nil {
 		return nil, fmt.Errorf("spool open: recover %s: %w", id, err)
 	}
 	o := newOp()
 	o.place = []placement{s.readyPlacement(tmp, e)}
-	o.after = []string{path}
+	o.after = []retired{{path: path, id: id, size: -1}}
 	return o, nil
 }
 

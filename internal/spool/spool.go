@@ -201,6 +201,7 @@ type Spool struct {
 
 	dirs   sync.Map // directories known to exist
 	tmpSeq atomic.Uint64
+	spares spares // finished entries' files, for reuse (recycle.go)
 
 	kick    *kickWriter
 	watch   *kickReader
@@ -335,6 +336,7 @@ func (s *Spool) Close() error {
 		errs = append(errs, o.err)
 	}
 	s.stopCommitter()
+	errs = append(errs, s.removeSpares())
 	if s.watch != nil {
 		errs = append(errs, s.watch.close())
 	}

@@ -102,10 +102,20 @@ func TestEnqueueClaimDone(t *testing.T) {
 	if _, err := s.Get(id); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get after Done: %v", err)
 	}
-	for _, d := range append([]string{"tmp", "active"}, Queues...) {
+	for _, d := range append([]string{"active"}, Queues...) {
 		if n := countFiles(t, filepath.Join(dir, d)); n != 0 {
 			t.Errorf("%s holds %d files", d, n)
 		}
+	}
+	// The finished entry's file is kept as a spare until Close.
+	if n := countFiles(t, filepath.Join(dir, "tmp")); n != 1 {
+		t.Errorf("tmp holds %d files, want the one spare", n)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countFiles(t, filepath.Join(dir, "tmp")); n != 0 {
+		t.Errorf("tmp holds %d files after Close", n)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"time"
 )
 
@@ -80,7 +79,7 @@ func (s *Spool) placeNew(entries []*Entry) (*op, error) {
 	if err := s.checkSpace(); err != nil {
 		return nil, err
 	}
-	tmps, err := s.stageAll(entries)
+	tmps, err := s.stageAll(entries, true)
 	if err != nil {
 		return nil, err
 	}
@@ -114,18 +113,20 @@ func (s *Spool) readyPlacement(tmp string, e *Entry) placement {
 	return placement{src: tmp, dst: s.readyPath(e.Envelope.Queue, e.ID), fresh: true, q: q, k: k, due: due}
 }
 
-// stage writes e to a new temp file in tmp/ and fsyncs it.
-func (s *Spool) stage(e *Entry) (string, error) {
-	tmps, err := s.stageAll([]*Entry{e})
+// stage writes e to a temp file in tmp/ and fsyncs it; reuse allows a
+// spare file (see recycle.go).
+func (s *Spool) stage(e *Entry, reuse bool) (string, error) {
+	tmps, err := s.stageAll([]*Entry{e}, reuse)
 	if err != nil {
 		return "", err
 	}
 	return tmps[0], nil
 }
 
-// stageAll writes each entry to a temp file, then fsyncs them in parallel
-// (concurrent fsyncs share a journal commit). On error it removes them all.
-func (s *Spool) stageAll(entries []*Entry) ([]string, error) {
+// stageAll writes each entry to a temp file (a spare if reuse allows),
+// then fsyncs them in parallel (concurrent fsyncs share a journal commit).
+// On error it removes them all.
+func (s *Spool) stageAll(entries []*Entry, reuse bool) ([]string, error) {
 	tmps := make([]string, 0, len(entries))
 	files := make([]*os.File, 0, len(entries))
 	fail := func(err error) ([]string, error) {
@@ -140,8 +141,7 @@ func (s *Spool) stageAll(entries []*Entry) ([]string, error) {
 		if err != nil {
 			return fail(err)
 		}
-		path := s.sub("tmp", s.owner+"."+strconv.FormatUint(s.tmpSeq.Add(1), 10))
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+		f, path, reused, err := s.openTemp(e.ID, reuse)
 		if err != nil {
 			return fail(diskErr("create", path, err, &s.metrics))
 		}
@@ -149,6 +149,11 @@ func (s *Spool) stageAll(entries []*Entry) ([]string, error) {
 		files = append(files, f)
 		if _, err := f.Write(b); err != nil {
 			return fail(diskErr("write", path, err, &s.metrics))
+		}
+		if reused {
+			if err := f.Truncate(int64(len(b))); err != nil {
+				return fail(diskErr("truncate", path, err, &s.metrics))
+			}
 		}
 	}
 	errs := make([]error, len(files))
