@@ -184,7 +184,7 @@ func (a *app) openStore() (*config.Config, store.Store, error) {
 
 // openSpool opens the spool of cfg.
 func (a *app) openSpool(cfg *config.Config) (*spool.Spool, error) {
-	return server.OpenSpool(a.ctx, cfg, a.quietLogger())
+	return server.OpenSpool(a.ctx, cfg, a.quietLogger(), false)
 }
 
 // withSpool runs fn with the configured spool open and closes it.

@@ -237,7 +237,7 @@ func (a *app) injectDirect(ctx context.Context, cfg *config.Config, from string,
 		minFree = -1
 	}
 	sp, err := spool.Open(ctx, spool.Options{Dir: cfg.SpoolDir(), MaxAttempts: cfg.Spool.MaxAttempts,
-		MinFreeBytes: minFree, Logger: log, SkipVerify: true})
+		MinFreeBytes: minFree, Logger: log, SkipVerify: true, NoJournal: true})
 	if err != nil {
 		return status.Temporary(fmt.Errorf("open spool: %w", err))
 	}

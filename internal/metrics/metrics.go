@@ -72,6 +72,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			{"shunts", m.Shunts}, {"released", m.Released}, {"updated", m.Updated}, {"unshunted", m.Unshunted},
 			{"recoveries", m.Recoveries}, {"torn", m.Torn}, {"disk_full", m.DiskFull}, {"kicks_read", m.KicksRead},
 			{"files_created", m.FilesCreated}, {"spares_reused", m.SparesReused},
+			{"journal_syncs", m.JournalSyncs}, {"checkpoints", m.Checkpoints},
+			{"restored", m.Restored},
 		} {
 			counter(spoolOps, float64(op.v), op.name)
 		}

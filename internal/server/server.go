@@ -48,14 +48,18 @@ func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	return st, nil
 }
 
-// OpenSpool opens the spool under the data dir.
-func OpenSpool(ctx context.Context, cfg *config.Config, log *slog.Logger) (*spool.Spool, error) {
+// OpenSpool opens the spool under the data dir. Serve passes journal
+// true; one-shot commands pass false, so what they enqueue is committed
+// and announced to serve at once rather than at a checkpoint (and is not
+// left in a journal only a later Open would replay, should they die).
+func OpenSpool(ctx context.Context, cfg *config.Config, log *slog.Logger, journal bool) (*spool.Spool, error) {
 	minFree := cfg.Spool.MinFreeMB << 20
 	if cfg.Spool.MinFreeMB == 0 {
 		minFree = -1
 	}
 	sp, err := spool.Open(ctx, spool.Options{
 		Dir: cfg.SpoolDir(), MaxAttempts: cfg.Spool.MaxAttempts, MinFreeBytes: minFree, Logger: log,
+		NoJournal: !journal,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open spool: %w", err)
@@ -77,7 +81,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 			err = fmt.Errorf("close store: %w", cerr)
 		}
 	}()
-	sp, err := OpenSpool(ctx, cfg, log)
+	sp, err := OpenSpool(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}

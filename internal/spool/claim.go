@@ -189,6 +189,7 @@ func (c *Claim) Done(ctx context.Context) error {
 	o := newOp()
 	o.remove = []retired{c.retired()}
 	o.gone = []key{c.k}
+	o.finishes = true
 	err := c.s.run(o)
 	c.end(err == nil)
 	if err != nil {
@@ -245,6 +246,7 @@ func (c *Claim) Forward(ctx context.Context, items ...Item) ([]string, error) {
 		o.remove = []retired{c.retired()}
 	}
 	o.gone = []key{c.k}
+	o.finishes = true
 	err := s.run(o)
 	c.end(err == nil)
 	if err != nil {

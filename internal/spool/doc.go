@@ -9,7 +9,8 @@
 //	<dir>/locks/<owner>             flock'ed by each open instance (owner = an id)
 //	<dir>/<queue>/<h1>/<h2>/<id>    ready entries; h1, h2 = id[9], id[10]
 //	<dir>/active/<owner>/<id>       entries claimed by that owner
-//	<dir>/tmp/<owner>.<n>           entries being written
+//	<dir>/tmp/<owner>.<n>           entries being written, and spare files
+//	<dir>/journal/<owner>.<n>       write-ahead journal segments (journal.go)
 //	<dir>/kick/<owner>.<gen>        kick journal: what each owner made ready
 //	<dir>/corrupt/<id>.<ns>         quarantined torn or misplaced entries
 //
@@ -53,18 +54,32 @@
 //   - Kick journal writes are never synced: after a reboot every instance
 //     rescans at Open anyway.
 //
-// "fsync" above is Options.SyncMode SyncFiles. The default on Linux is
-// SyncFS: writers do not fsync their data files, and each round of
-// directory fsyncs is one syncfs(2) of the spool's file system instead,
-// which makes the batch's data and directory entries durable together.
-// On disks where every fsync is a device flush this is the difference
-// between one flush per message and one per batch. A crash between the
-// rename and the syncfs can leave a renamed entry with unwritten data: it
-// was never acknowledged, and its checksum sends it to corrupt/ at Open.
+// "fsync" above is Options.SyncMode SyncFiles. With SyncFS (and NoJournal)
+// writers do not fsync their data files, and each round of directory
+// fsyncs is one syncfs(2) of the spool's file system instead, which makes
+// the batch's data and directory entries durable together. A crash
+// between the rename and the syncfs can leave a renamed entry with
+// unwritten data: it was never acknowledged, and its checksum sends it to
+// corrupt/ at Open.
+//
+// The default on Linux is the write-ahead journal (journal.go): Enqueue
+// and EnqueueAll append each new entry to this instance's journal segment,
+// and a round of concurrent writers costs one fdatasync of that one file;
+// the entry files are written without a sync and reach the disk at the
+// next checkpoint (a syncfs, after which the segments go). Done and
+// Forward of an entry still in a segment append its tombstone after the
+// new entries are durable and before the claim file goes. Every other
+// operation commits as under SyncFiles, so a round does not flush every
+// journaled entry's file. After a crash, Open writes again from a dead
+// owner's segments every entry that is neither present nor finished.
+//
+// Finished entries' files are kept as spares and rewritten for new
+// entries (recycle.go): allocating an inode is expensive on ext4.
 //
 // # Crash invariants
 //
-//  1. An entry whose Enqueue returned nil survives any crash.
+//  1. An entry whose Enqueue returned nil survives any crash (in its
+//     file, or in its writer's journal until a checkpoint).
 //  2. A reader never sees a partial entry: entries become visible by an
 //     atomic rename of a fsynced file; anything torn anyway (a lying disk)
 //     fails its checksum and is moved to corrupt/, never handed to a runner.
@@ -92,6 +107,10 @@
 // wins. Each instance learns of entries made ready by others from their kick
 // journals (see kick.go: inotify on Linux), so an entry the CLI enqueues or
 // unshunts wakes serve's runners at once. Recovery runs only at Open.
+// An entry made through the journal is announced only at its writer's
+// next checkpoint (100 ms after the writer goes quiet, at most 30 s under
+// steady load), and an Open leaves live owners' journaled entries to them,
+// so no process finishes an entry that another's journal could restore.
 //
 // # Disk trouble
 //

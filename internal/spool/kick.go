@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -32,10 +33,11 @@ const (
 	kickKeep   = time.Minute
 )
 
-// kickWriter appends to this instance's journal. Only the committer
-// goroutine writes, so it needs no lock.
+// kickWriter appends to this instance's kick journal, for the committer
+// and the write-ahead journal's checkpoints.
 type kickWriter struct {
 	dir, owner string
+	mu         sync.Mutex
 	f          *os.File
 	gen        int
 	size       int64
@@ -46,6 +48,8 @@ func (w *kickWriter) name(gen int) string {
 }
 
 func (w *kickWriter) write(b []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.f != nil && w.size+int64(len(b)) > kickRotate {
 		if err := w.f.Close(); err != nil {
 			return fmt.Errorf("close kick journal: %w", err)
@@ -75,6 +79,8 @@ func (w *kickWriter) write(b []byte) error {
 }
 
 func (w *kickWriter) close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.f == nil {
 		return nil
 	}

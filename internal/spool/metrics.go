@@ -10,7 +10,7 @@ var BatchBuckets = [...]int{1, 2, 4, 8, 16, 32, 64, 128, 256}
 type Metrics struct {
 	Enqueued    uint64 // entries submitted by Enqueue, EnqueueAll and Forward
 	Acked       uint64 // of those, made durable and acknowledged
-	SyncBatches uint64 // group-commit batches (one round of directory syncs each)
+	SyncBatches uint64 // durability rounds: group-commit batches and journal rounds
 	// BatchEntries is the sum of the batches' sizes (new entries).
 	BatchEntries uint64
 	// BatchSizes[i] counts batches of at most BatchBuckets[i] new entries
@@ -32,6 +32,10 @@ type Metrics struct {
 	// FilesCreated and SparesReused count the files entries were written
 	// to: new ones, and finished entries' files rewritten (recycle.go).
 	FilesCreated, SparesReused uint64
+	// JournalSyncs counts journal rounds (one fdatasync each); Checkpoints
+	// counts journal checkpoints (journal.go).
+	JournalSyncs, Checkpoints uint64
+	Restored                  uint64 // entries written again from a dead owner's journal at Open
 }
 
 // counters are the live atomic counters behind Metrics.
@@ -42,6 +46,7 @@ type counters struct {
 	Shunts, Released, Updated, Unshunted, Recoveries atomic.Uint64
 	Torn, DiskFull, KicksRead                        atomic.Uint64
 	FilesCreated, SparesReused                       atomic.Uint64
+	JournalSyncs, Checkpoints, Restored              atomic.Uint64
 }
 
 // batch records one group-commit batch of n new entries.
@@ -78,6 +83,9 @@ func (s *Spool) Metrics() Metrics {
 		KicksRead:    c.KicksRead.Load(),
 		FilesCreated: c.FilesCreated.Load(),
 		SparesReused: c.SparesReused.Load(),
+		JournalSyncs: c.JournalSyncs.Load(),
+		Checkpoints:  c.Checkpoints.Load(),
+		Restored:     c.Restored.Load(),
 	}
 	for i := range m.BatchSizes {
 		m.BatchSizes[i] = c.BatchSizes[i].Load()

@@ -15,7 +15,7 @@ import (
 // recovers dead owners' claims. Open holds spool.lock throughout, so two
 // instances never scan and recover at the same time.
 func (s *Spool) open(ctx context.Context) error {
-	for _, d := range append([]string{"", "tmp", "active", "locks", "kick", "corrupt"}, Queues...) {
+	for _, d := range append([]string{"", "tmp", "active", "locks", "kick", "corrupt", journalDir}, Queues...) {
 		if err := os.MkdirAll(s.sub(d), dirMode); err != nil {
 			return fmt.Errorf("spool open: %w", err)
 		}
@@ -24,7 +24,7 @@ func (s *Spool) open(ctx context.Context) error {
 	if err := syncDir(s.dir); err != nil {
 		return fmt.Errorf("spool open: sync %s: %w", s.dir, err)
 	}
-	if s.syncFS {
+	if s.syncFS || s.useJournal {
 		f, err := os.Open(s.dir)
 		if err != nil {
 			return fmt.Errorf("spool open: %w", err)
@@ -78,17 +78,29 @@ func (s *Spool) open(ctx context.Context) error {
 			liveClaims[k] = true
 		}
 	}
+	liveJournaled, err := s.liveJournalKeys(live)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	for _, e := range sc.entries {
 		if e.parentSet && liveClaims[e.parent] {
 			continue // a live owner's Forward in progress announces it
 		}
+		if liveJournaled[e.k] {
+			continue // its writer announces it at its next checkpoint
+		}
 		s.idx.bulk(e.q, e.k, e.due)
 	}
 	s.idx.fix()
 	s.mu.Unlock()
-	if err := s.recoverOwners(ctx, dead, sc.families); err != nil {
+	if err := s.recoverOwners(ctx, dead, sc.families, liveClaims); err != nil {
 		return err
+	}
+	if s.useJournal {
+		if err := s.openJournal(); err != nil {
+			return fmt.Errorf("spool open: %w", err)
+		}
 	}
 	s.removeStaleKicks(live)
 	s.wg.Add(1)
@@ -127,7 +139,7 @@ func (s *Spool) lockSpool(ctx context.Context) (*os.File, error) {
 // until recovery is done.
 func (s *Spool) owners() (live map[string]bool, dead map[string]*os.File, err error) {
 	names := map[string]bool{}
-	for _, d := range []string{"locks", "active", "tmp"} {
+	for _, d := range []string{"locks", "active", "tmp", journalDir} {
 		des, err := os.ReadDir(s.sub(d))
 		if err != nil {
 			return nil, nil, fmt.Errorf("spool open: %w", err)

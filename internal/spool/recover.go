@@ -23,7 +23,14 @@ import (
 //   - otherwise recover X: Attempts+1 and back to its queue, or to shunt
 //     ("too many recoveries") once its recoveries pass MaxAttempts. A torn
 //     claim goes to corrupt/.
-func (s *Spool) recoverOwners(ctx context.Context, dead map[string]*os.File, families map[key][]found) error {
+func (s *Spool) recoverOwners(ctx context.Context, dead map[string]*os.File, families map[key][]found, liveClaims map[key]bool) error {
+	dj, err := s.readDeadJournals(dead)
+	if err != nil {
+		return err
+	}
+	if err := s.dropFinishedClaims(dj, dead); err != nil {
+		return err
+	}
 	var ops []*op
 	for owner := range dead {
 		dir := s.sub("active", owner)
@@ -56,6 +63,9 @@ func (s *Spool) recoverOwners(ctx context.Context, dead map[string]*os.File, fam
 		if o.err != nil {
 			return fmt.Errorf("spool open: recover: %w", o.err)
 		}
+	}
+	if err := s.restoreJournaled(ctx, dj, families, liveClaims); err != nil {
+		return err
 	}
 	for owner, lock := range dead {
 		s.removeOwner(owner, lock)
@@ -117,7 +127,7 @@ func (s *Spool) recoverClaim(owner, path string, k key, families map[key][]found
 	}
 	o := newOp()
 	o.place = []placement{s.readyPlacement(tmp, e)}
-	o.after = []retired{{path: path, id: id, size: -1}}
+	o.after = []retired{{path: path, id: id, k: k, size: -1}}
 	return o, nil
 }
 

@@ -51,12 +51,13 @@ type spares struct {
 type retired struct {
 	path string
 	id   string
+	k    key
 	size int
 }
 
 // retiredClaim is c's claim file, retired.
 func (c *Claim) retired() retired {
-	return retired{path: c.path, id: c.ID, size: len(c.Message)}
+	return retired{path: c.path, id: c.ID, k: c.k, size: len(c.Message)}
 }
 
 // take pops a spare that did not last hold id.

@@ -141,6 +141,14 @@ type Options struct {
 	// where the platform has syncfs) flushes the spool's file system once
 	// per batch phase; SyncFiles fsyncs every data file and directory.
 	SyncMode SyncMode
+	// NoJournal turns off the write-ahead journal of new entries (see
+	// journal.go; it is used only in SyncFS mode): each Enqueue is then
+	// made durable by the group commit's syncfs, file by file.
+	NoJournal bool
+
+	// testingNoCheckpoint stops the journal's timed checkpoints (tests
+	// that crash with entries still journaled).
+	testingNoCheckpoint bool
 }
 
 // SyncMode selects how the group commit makes a batch durable.
@@ -201,7 +209,8 @@ type Spool struct {
 
 	dirs   sync.Map // directories known to exist
 	tmpSeq atomic.Uint64
-	spares spares // finished entries' files, for reuse (recycle.go)
+	spares spares   // finished entries' files, for reuse (recycle.go)
+	j      *journal // write-ahead journal of new entries, or nil (journal.go)
 
 	kick    *kickWriter
 	watch   *kickReader
@@ -213,8 +222,11 @@ type Spool struct {
 	// error abandons the op there, as a crash would.
 	testingAfterSync func(o *op) error
 	// syncFS makes each commit phase one syncfs(2) of fsFile's file system.
-	syncFS bool
-	fsFile *os.File
+	syncFS     bool
+	useJournal bool // open a journal once Open has recovered
+	// noTimedCheckpoint: see Options.testingNoCheckpoint.
+	noTimedCheckpoint bool
+	fsFile            *os.File // for syncfs: SyncFS mode and journal checkpoints
 	// testingNoSync skips every fsync, for benchmarks that separate the
 	// spool's own cost from the disk's.
 	testingNoSync bool
@@ -277,7 +289,14 @@ func newSpool(opts Options) (*Spool, error) {
 	s.activeDir = filepath.Join(s.dir, "active", s.owner)
 	s.idx.init()
 	s.ccond = sync.NewCond(&s.cm)
+	s.noTimedCheckpoint = opts.testingNoCheckpoint
 	s.syncFS = opts.SyncMode == SyncFS || opts.SyncMode == SyncDefault && syncfsAvailable
+	if s.syncFS && !opts.NoJournal {
+		// New entries go through the journal and syncfs only checkpoints
+		// it; the group commit syncs its own files, so that it does not
+		// flush every journaled entry's file each round (journal.go).
+		s.useJournal, s.syncFS = true, false
+	}
 	return s, nil
 }
 
@@ -337,6 +356,9 @@ func (s *Spool) Close() error {
 	}
 	s.stopCommitter()
 	errs = append(errs, s.removeSpares())
+	if s.j != nil {
+		errs = append(errs, s.j.close())
+	}
 	if s.watch != nil {
 		errs = append(errs, s.watch.close())
 	}
@@ -374,6 +396,9 @@ func (s *Spool) abandon() {
 	}
 	s.closeMu.Unlock()
 	s.stopCommitter()
+	if s.j != nil {
+		s.j.halt()
+	}
 	if s.watch != nil {
 		_ = s.watch.close()
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -223,6 +224,7 @@ func TestReleaseAndClose(t *testing.T) {
 	s := openTest(t, testOptions(dir))
 	ctx := context.Background()
 	a := mustEnqueue(t, s, newItem(Command, "a"))
+	time.Sleep(2 * time.Millisecond) // ids are FIFO by millisecond
 	b := mustEnqueue(t, s, newItem(Command, "b"))
 	ca := mustClaim(t, s, Command, time.Second)
 	if ca.ID != a {
@@ -293,13 +295,14 @@ func TestListGetCounts(t *testing.T) {
 	if err != nil || len(list) != 5 {
 		t.Fatalf("List: %d entries, %v", len(list), err)
 	}
+	slices.Sort(ids) // List is oldest id first; ids of one millisecond sort by their random part
 	for i, e := range list {
 		if e.ID != ids[i] || e.Message != nil || e.Envelope.Queue != Owner || e.Envelope.Domain != "example.org" {
 			t.Errorf("list[%d] = %+v", i, e)
 		}
 	}
 	c := mustClaim(t, s, Owner, time.Second)
-	if e, err := s.Get(c.ID); err != nil || string(e.Message) != "0" {
+	if e, err := s.Get(c.ID); err != nil || c.ID != ids[0] || string(e.Message) != string(c.Message) {
 		t.Errorf("Get of a claimed entry: %v, %v", e, err)
 	}
 	if got := s.Counts(); got[Owner] != 4 || got[In] != 0 || len(got) != len(Queues) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -45,18 +46,80 @@ func (s *Spool) EnqueueAll(ctx context.Context, items []Item) ([]string, error) 
 		entries[i] = e
 	}
 	s.metrics.Enqueued.Add(uint64(len(items)))
+	if s.j != nil {
+		if err := s.enqueueJournaled(entries); err != nil {
+			return nil, err
+		}
+		return entryIDs(entries), nil
+	}
 	o, err := s.placeNew(entries)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.wait(ctx, o); err != nil {
+		return nil, err
+	}
+	return entryIDs(entries), nil
+}
+
+func entryIDs(entries []*Entry) []string {
 	ids := make([]string, len(entries))
 	for i, e := range entries {
 		ids[i] = e.ID
 	}
-	if err := s.wait(ctx, o); err != nil {
-		return nil, err
+	return ids
+}
+
+// enqueueJournaled makes entries durable through the journal (journal.go):
+// files staged unsynced, records appended and synced, then the files
+// renamed into their queues and indexed. Other processes hear of them at
+// the next checkpoint.
+func (s *Spool) enqueueJournaled(entries []*Entry) error {
+	if err := s.checkSpace(); err != nil {
+		return err
 	}
-	return ids, nil
+	tmps, recs, err := s.stageEncoded(entries, true, false)
+	if err != nil {
+		return err
+	}
+	keys := make([]key, len(entries))
+	for i, e := range entries {
+		keys[i], _ = parseKey(e.ID)
+	}
+	seg, err := s.j.append(kindEntry, recs, keys)
+	if err != nil {
+		s.removeTemps(tmps)
+		return err
+	}
+	defer s.j.placed(seg)
+	newDirs := map[string]struct{}{} // made durable by the checkpoint's syncfs
+	for i, e := range entries {
+		p := s.readyPlacement(tmps[i], e)
+		d := filepath.Dir(p.dst)
+		err := s.ensureDir(d, newDirs)
+		if err == nil {
+			err = os.Rename(p.src, p.dst)
+		}
+		if err != nil {
+			// Journaled but not placed: the client is told to try again;
+			// the record goes with the next checkpoint (or, after a crash
+			// before it, is restored: a duplicate, never a loss).
+			s.removeTemps(tmps[i:])
+			return diskErr("place entry", p.dst, err, &s.metrics)
+		}
+		s.mu.Lock()
+		s.idx.add(p.q, p.k, p.due)
+		s.mu.Unlock()
+		s.metrics.Acked.Add(1)
+	}
+	return nil
+}
+
+// removeTemps removes staged temp files that will not be placed.
+func (s *Spool) removeTemps(tmps []string) {
+	for _, t := range tmps {
+		s.check(os.Remove(t), "remove temp entry", "path", t)
+	}
 }
 
 // newEntry validates it and makes an Entry with a fresh id.
@@ -127,20 +190,31 @@ func (s *Spool) stage(e *Entry, reuse bool) (string, error) {
 // then fsyncs them in parallel (concurrent fsyncs share a journal commit).
 // On error it removes them all.
 func (s *Spool) stageAll(entries []*Entry, reuse bool) ([]string, error) {
+	// In SyncFS mode the committer's syncfs makes the data durable
+	// together with the directory entries.
+	tmps, _, err := s.stageEncoded(entries, reuse, !s.syncFS)
+	return tmps, err
+}
+
+// stageEncoded is stageAll, also returning the encoded entries; sync
+// false leaves the data unsynced.
+func (s *Spool) stageEncoded(entries []*Entry, reuse, sync bool) ([]string, [][]byte, error) {
 	tmps := make([]string, 0, len(entries))
 	files := make([]*os.File, 0, len(entries))
-	fail := func(err error) ([]string, error) {
+	recs := make([][]byte, 0, len(entries))
+	fail := func(err error) ([]string, [][]byte, error) {
 		for i, f := range files {
 			_ = f.Close()
 			s.check(os.Remove(tmps[i]), "remove temp entry", "path", tmps[i])
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	for _, e := range entries {
 		b, err := encodeBytes(e)
 		if err != nil {
 			return fail(err)
 		}
+		recs = append(recs, b)
 		f, path, reused, err := s.openTemp(e.ID, reuse)
 		if err != nil {
 			return fail(diskErr("create", path, err, &s.metrics))
@@ -158,9 +232,7 @@ func (s *Spool) stageAll(entries []*Entry, reuse bool) ([]string, error) {
 	}
 	errs := make([]error, len(files))
 	parallel(len(files), func(i int) {
-		// In SyncFS mode the committer's syncfs makes the data durable
-		// together with the directory entries.
-		if s.testingNoSync || s.syncFS {
+		if s.testingNoSync || !sync {
 			return
 		}
 		if err := files[i].Sync(); err != nil {
@@ -177,10 +249,8 @@ func (s *Spool) stageAll(entries []*Entry, reuse bool) ([]string, error) {
 		}
 	}
 	if cerr != nil {
-		for _, t := range tmps {
-			s.check(os.Remove(t), "remove temp entry", "path", t)
-		}
-		return nil, cerr
+		s.removeTemps(tmps)
+		return nil, nil, cerr
 	}
-	return tmps, nil
+	return tmps, recs, nil
 }

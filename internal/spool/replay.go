@@ -1,0 +1,159 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// deadJournals is what the journal segments of dead owners hold (see
+// journal.go), read once at Open.
+type deadJournals struct {
+	segs     []segment
+	entries  []*Entry
+	owners   []string // owner of each entry
+	finished map[key]bool
+}
+
+// readDeadJournals reads the segments of the dead owners.
+func (s *Spool) readDeadJournals(dead map[string]*os.File) (*deadJournals, error) {
+	dj := &deadJournals{finished: map[key]bool{}}
+	for owner := range dead {
+		list, err := listSegments(s.sub(journalDir), owner)
+		if err != nil {
+			return nil, fmt.Errorf("spool open: %w", err)
+		}
+		dj.segs = append(dj.segs, list...)
+		for _, sg := range list {
+			recs, err := readSegment(sg.path)
+			if err != nil {
+				return nil, fmt.Errorf("spool open: read journal %s: %w", sg.path, err)
+			}
+			for _, e := range recs.entries {
+				dj.entries = append(dj.entries, e)
+				dj.owners = append(dj.owners, owner)
+			}
+			for k := range recs.finished {
+				dj.finished[k] = true
+			}
+		}
+	}
+	return dj, nil
+}
+
+// dropFinishedClaims removes the dead owners' claim files of entries whose
+// tombstone is in their journal: finished, though the removal of the claim
+// file was lost in the crash. It runs before their claims are recovered.
+func (s *Spool) dropFinishedClaims(dj *deadJournals, dead map[string]*os.File) error {
+	if len(dj.finished) == 0 {
+		return nil
+	}
+	for owner := range dead {
+		for k := range dj.finished {
+			path := filepath.Join(s.sub("active", owner), k.String())
+			if err := os.Remove(path); err == nil {
+				s.log.Info("dropping finished claim", "owner", owner, "id", k.String())
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("spool open: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// restoreJournaled writes again, from the dead owners' journals, every
+// entry that is nowhere in the spool and not finished (its file never
+// reached the disk, or held another entry's stale data and was
+// quarantined), then deletes those segments. It runs after the dead
+// owners' claims are recovered, so an entry counts as present when it is
+// ready in some queue, claimed by a live owner, or replaced by a Forward
+// family.
+func (s *Spool) restoreJournaled(ctx context.Context, dj *deadJournals, families map[key][]found, liveClaims map[key]bool) error {
+	var ops []*op
+	for i, e := range dj.entries {
+		if ctx.Err() != nil {
+			return fmt.Errorf("spool open: %w", ctx.Err())
+		}
+		k, ok := parseKey(e.ID)
+		if !ok || dj.finished[k] || s.present(k, families, liveClaims) {
+			continue
+		}
+		tmp, err := s.stage(e, false)
+		if err != nil {
+			return fmt.Errorf("spool open: restore %s: %w", e.ID, err)
+		}
+		o := newOp()
+		o.place = []placement{s.readyPlacement(tmp, e)}
+		o.n = 1
+		ops = append(ops, o)
+		s.metrics.Restored.Add(1)
+		s.log.Warn("restoring journaled entry", "owner", dj.owners[i], "id", e.ID, "queue", e.Envelope.Queue)
+	}
+	s.submit(ops...)
+	for _, o := range ops {
+		<-o.done
+		if o.err != nil {
+			return fmt.Errorf("spool open: restore from journal: %w", o.err)
+		}
+	}
+	if len(dj.segs) == 0 {
+		return nil
+	}
+	// Every entry of these segments is now durable where it is (the
+	// restores synced; make sure of the rest), so they can go.
+	if s.fsFile != nil {
+		if err := s.syncFileSystem(); err != nil {
+			return fmt.Errorf("spool open: sync: %w", err)
+		}
+	}
+	for _, sg := range dj.segs {
+		if err := os.Remove(sg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("spool open: %w", err)
+		}
+	}
+	if err := syncDir(s.sub(journalDir)); err != nil {
+		return fmt.Errorf("spool open: sync journal: %w", err)
+	}
+	return nil
+}
+
+// present reports whether entry k exists: ready, claimed by a live owner,
+// or forwarded.
+func (s *Spool) present(k key, families map[key][]found, liveClaims map[key]bool) bool {
+	if liveClaims[k] || len(families[k]) > 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.idx.lookup(k) >= 0
+}
+
+// liveJournalKeys lists the entries in live owners' journal segments:
+// their writers announce them at their next checkpoint, and until then no
+// other process may take them.
+func (s *Spool) liveJournalKeys(live map[string]bool) (map[key]bool, error) {
+	keys := map[key]bool{}
+	for owner := range live {
+		segs, err := listSegments(s.sub(journalDir), owner)
+		if err != nil {
+			return nil, fmt.Errorf("spool open: %w", err)
+		}
+		for _, sg := range segs {
+			recs, err := readSegment(sg.path)
+			if errors.Is(err, os.ErrNotExist) {
+				continue // checkpointed meanwhile
+			}
+			if err != nil {
+				return nil, fmt.Errorf("spool open: read journal %s: %w", sg.path, err)
+			}
+			for _, e := range recs.entries {
+				if k, ok := parseKey(e.ID); ok {
+					keys[k] = true
+				}
+			}
+		}
+	}
+	return keys, nil
+}
