@@ -32,7 +32,7 @@ func deepSize() int {
 }
 
 func benchOptions(dir string) Options {
-	return Options{Dir: dir, MinFreeBytes: -1, SkipVerify: true, NoJournal: os.Getenv("NOJ") != "", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return Options{Dir: dir, MinFreeBytes: -1, SkipVerify: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
 var (
@@ -225,13 +225,28 @@ func cpuTime() int64 {
 // BenchmarkSteadyState measures a spool whose queue stays short: 32
 // writers each enqueue a 4 KiB message, then claim one and finish it, so
 // finished entries' files are reused (no inode is made or freed) and the
-// cost is the durability of each round.
+// cost is the durability of each round: with the write-ahead journal (the
+// default) and without it (one syncfs per group commit).
 func BenchmarkSteadyState(b *testing.B) {
-	s, err := Open(context.Background(), benchOptions(b.TempDir()))
-	if err != nil {
-		b.Fatal(err)
+	for _, noJournal := range []bool{false, true} {
+		name := "journal"
+		if noJournal {
+			name = "syncfs"
+		}
+		b.Run(name, func(b *testing.B) {
+			opts := benchOptions(b.TempDir())
+			opts.NoJournal = noJournal
+			s, err := Open(context.Background(), opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer func() { _ = s.Close() }()
+			steadyState(b, s)
+		})
 	}
-	defer func() { _ = s.Close() }()
+}
+
+func steadyState(b *testing.B, s *Spool) {
 	ctx := context.Background()
 	var left atomic.Int64
 	left.Store(int64(b.N))
