@@ -186,11 +186,15 @@ func (c *Claim) Done(ctx context.Context) error {
 	if err := c.begin(ctx); err != nil {
 		return err
 	}
-	o := newOp()
-	o.remove = []retired{c.retired()}
-	o.gone = []key{c.k}
-	o.finishes = true
-	err := c.s.run(o)
+	var err error
+	if c.s.j != nil {
+		err = c.s.finishJournaled(c, nil)
+	} else {
+		o := newOp()
+		o.remove = []retired{c.retired()}
+		o.gone = []key{c.k}
+		err = c.s.run(o)
+	}
 	c.end(err == nil)
 	if err != nil {
 		return fmt.Errorf("spool done %s: %w", c.ID, err)
@@ -225,9 +229,18 @@ func (c *Claim) Forward(ctx context.Context, items ...Item) ([]string, error) {
 		e.Parent, e.family = c.ID, len(items)
 		entries[i], ids[i] = e, e.ID
 	}
+	s.metrics.Enqueued.Add(uint64(len(entries)))
+	if s.j != nil {
+		err := s.finishJournaled(c, entries)
+		c.end(err == nil)
+		if err != nil {
+			return nil, fmt.Errorf("spool forward %s: %w", c.ID, err)
+		}
+		s.metrics.Forwarded.Add(1)
+		return ids, nil
+	}
 	o := newOp()
 	if len(entries) > 0 {
-		s.metrics.Enqueued.Add(uint64(len(entries)))
 		if err := s.checkSpace(); err != nil {
 			c.end(false)
 			return nil, err
@@ -246,7 +259,6 @@ func (c *Claim) Forward(ctx context.Context, items ...Item) ([]string, error) {
 		o.remove = []retired{c.retired()}
 	}
 	o.gone = []key{c.k}
-	o.finishes = true
 	err := s.run(o)
 	c.end(err == nil)
 	if err != nil {

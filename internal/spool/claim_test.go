@@ -149,7 +149,6 @@ func TestRecoverDeadOwner(t *testing.T) {
 }
 
 func TestForwardExactlyOnce(t *testing.T) {
-	ctx := context.Background()
 	cases := []struct {
 		name        string
 		dropChild   bool // the crash came before the family was durable
@@ -159,57 +158,73 @@ func TestForwardExactlyOnce(t *testing.T) {
 		{"family durable", false, false, 2},
 		{"family partial", true, true, 0},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			s := openTest(t, testOptions(dir))
-			parent := mustEnqueue(t, s, newItem(In, "post"))
-			c := mustClaim(t, s, In, time.Second)
-			s.testingAfterSync = func(o *op) error {
-				if len(o.after) > 0 {
-					return errCrash
-				}
-				return nil
+	for _, journal := range []bool{false, true} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%s/journal=%v", tc.name, journal), func(t *testing.T) {
+				forwardCrash(t, journal, tc.dropChild, tc.wantParent, tc.wantOutSize)
+			})
+		}
+	}
+}
+
+// forwardCrash crashes a Forward once its new entries are placed and
+// before it is committed (the group commit's durable point, or the
+// journal round), then checks what Open makes of it.
+func forwardCrash(t *testing.T, journal, dropChild, wantParent bool, wantOutSize int) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	opts := testOptions(dir)
+	opts.NoJournal = !journal
+	s := openTest(t, opts)
+	parent := mustEnqueue(t, s, newItem(In, "post"))
+	c := mustClaim(t, s, In, time.Second)
+	s.testingAfterSync = func(o *op) error {
+		if len(o.after) > 0 {
+			return errCrash
+		}
+		return nil
+	}
+	s.testingBeforeRound = func() error { return errCrash }
+	_, err := c.Forward(ctx, newItem(Out, "copy 1"), newItem(Out, "copy 2"))
+	if !errors.Is(err, errCrash) {
+		t.Fatalf("forward: %v", err)
+	}
+	s.abandon()
+	if dropChild {
+		var child string
+		_ = filepath.WalkDir(filepath.Join(dir, Out), func(p string, de os.DirEntry, err error) error {
+			if err == nil && !de.IsDir() {
+				child = p
 			}
-			_, err := c.Forward(ctx, newItem(Out, "copy 1"), newItem(Out, "copy 2"))
-			if !errors.Is(err, errCrash) {
-				t.Fatalf("forward: %v", err)
-			}
-			s.abandon()
-			if tc.dropChild {
-				var child string
-				_ = filepath.WalkDir(filepath.Join(dir, Out), func(p string, de os.DirEntry, err error) error {
-					if err == nil && !de.IsDir() {
-						child = p
-					}
-					return nil
-				})
-				if err := os.Remove(child); err != nil {
-					t.Fatal(err)
-				}
-			}
-			s2 := openTest(t, testOptions(dir))
-			if got := s2.Counts()[Out]; got != tc.wantOutSize {
-				t.Fatalf("out holds %d, want %d", got, tc.wantOutSize)
-			}
-			if tc.wantParent {
-				c := mustClaim(t, s2, In, time.Second)
-				if c.ID != parent || c.Envelope.Attempts != 1 {
-					t.Fatalf("parent claimed as %s attempts %d", c.ID, c.Envelope.Attempts)
-				}
-				return
-			}
-			assertEmpty(t, s2, In)
-			if _, err := s2.Get(parent); !errors.Is(err, ErrNotFound) {
-				t.Fatalf("parent still there: %v", err)
-			}
-			for range 2 {
-				c := mustClaim(t, s2, Out, time.Second)
-				if c.Parent != parent {
-					t.Errorf("child %s has parent %q", c.ID, c.Parent)
-				}
-			}
+			return nil
 		})
+		if err := os.Remove(child); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s2 := openTest(t, opts)
+	if got := s2.Counts()[Out]; got != wantOutSize {
+		t.Fatalf("out holds %d, want %d", got, wantOutSize)
+	}
+	if m := s2.Metrics(); m.Restored != 0 {
+		t.Fatalf("restored %d from the journal", m.Restored)
+	}
+	if wantParent {
+		c := mustClaim(t, s2, In, time.Second)
+		if c.ID != parent || c.Envelope.Attempts != 1 {
+			t.Fatalf("parent claimed as %s attempts %d", c.ID, c.Envelope.Attempts)
+		}
+		return
+	}
+	assertEmpty(t, s2, In)
+	if _, err := s2.Get(parent); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("parent still there: %v", err)
+	}
+	for range 2 {
+		c := mustClaim(t, s2, Out, time.Second)
+		if c.Parent != parent {
+			t.Errorf("child %s has parent %q", c.ID, c.Parent)
+		}
 	}
 }
 

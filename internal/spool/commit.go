@@ -38,13 +38,10 @@ type op struct {
 	remove []retired // retired in phase 1, durable after phase 2 (Done)
 	after  []retired // retired in phase 3 (replaced claim files)
 	gone   []key     // ids that left the ready queues, announced to others
-	// finishes marks Done and Forward: the claim they retire is finished,
-	// not superseded under its id (journal.go: tombstones).
-	finishes bool
-	n        int // new entries, for metrics
-	done     chan struct{}
-	err      error
-	dirs     []string // directories phase 2 must sync for this op
+	n      int       // new entries, for metrics
+	done   chan struct{}
+	err    error
+	dirs   []string // directories phase 2 must sync for this op
 }
 
 func newOp() *op { return &op{done: make(chan struct{})} }
@@ -122,7 +119,6 @@ func (s *Spool) discard(o *op, err error) {
 
 // commit runs one batch through the phases described at op.
 func (s *Spool) commit(batch []*op) {
-	held := s.heldFinishes(batch)
 	newDirs := map[string]struct{}{}
 	for _, o := range batch {
 		if o.err == nil {
@@ -154,9 +150,6 @@ func (s *Spool) commit(batch []*op) {
 			o.err = s.testingAfterSync(o)
 		}
 	}
-	if seg, ok := s.tombstone(held); ok {
-		defer s.j.placed(seg)
-	}
 	// Phase 3: retire what the ops replace.
 	afterDirs := map[string]struct{}{}
 	for _, o := range batch {
@@ -169,67 +162,11 @@ func (s *Spool) commit(batch []*op) {
 		}
 	}
 	// A failure here leaves a replaced claim file behind, which recovery
-	// drops because its successors exist (or its tombstone says it is
-	// finished); the op itself has succeeded.
+	// drops because its successors exist; the op itself has succeeded.
 	for d, err := range s.syncDirs(afterDirs) {
 		s.check(err, "sync dir", "dir", d)
 	}
 	s.finish(batch)
-}
-
-// heldFinishes finds the ops of the batch that finish an entry still in a
-// journal segment, and moves their removals to phase 3: the entry's
-// tombstone must be durable before its removal is (journal.go).
-func (s *Spool) heldFinishes(batch []*op) []*op {
-	if s.j == nil {
-		return nil
-	}
-	var held []*op
-	for _, o := range batch {
-		if o.finishes && s.j.holds(retiredKeys(o.remove, o.after)) {
-			o.after = append(o.after, o.remove...)
-			o.remove = nil
-			held = append(held, o)
-		}
-	}
-	return held
-}
-
-// tombstone makes the tombstones of the held ops that are still good
-// durable (after phase 2, before phase 3); if that fails they fail, and
-// their new entries are rolled back. ok reports a tombstone round, whose
-// segment must be released with placed once phase 3 is done.
-func (s *Spool) tombstone(held []*op) (seg uint64, ok bool) {
-	var keys []key
-	var ops []*op
-	for _, o := range held {
-		if o.err == nil {
-			keys = append(keys, retiredKeys(o.after)...)
-			ops = append(ops, o)
-		}
-	}
-	if len(keys) == 0 {
-		return 0, false
-	}
-	seg, err := s.j.append(kindTombstone, tombstoneRecord(keys), nil)
-	if err != nil {
-		for _, o := range ops {
-			o.err = err
-			s.rollback(o, len(o.place))
-		}
-		return 0, false
-	}
-	return seg, true
-}
-
-func retiredKeys(lists ...[]retired) []key {
-	var ks []key
-	for _, rs := range lists {
-		for _, r := range rs {
-			ks = append(ks, r.k)
-		}
-	}
-	return ks
 }
 
 // apply runs phase 1 of o: renames and removals.

@@ -62,16 +62,16 @@
 // unwritten data: it was never acknowledged, and its checksum sends it to
 // corrupt/ at Open.
 //
-// The default on Linux is the write-ahead journal (journal.go): Enqueue
-// and EnqueueAll append each new entry to this instance's journal segment,
-// and a round of concurrent writers costs one fdatasync of that one file;
-// the entry files are written without a sync and reach the disk at the
-// next checkpoint (a syncfs, after which the segments go). Done and
-// Forward of an entry still in a segment append its tombstone after the
-// new entries are durable and before the claim file goes. Every other
-// operation commits as under SyncFiles, so a round does not flush every
-// journaled entry's file. After a crash, Open writes again from a dead
-// owner's segments every entry that is neither present nor finished.
+// The default on Linux is the write-ahead journal (journal.go): Enqueue,
+// EnqueueAll, Forward and Done append to this instance's journal segment
+// (new entries whole, finished ones as tombstones), and a round of
+// concurrent writers costs one fdatasync of that one file; entry files and
+// removals are not synced and reach the disk at the next checkpoint (a
+// syncfs, after which the segments go). The other operations commit as
+// under SyncFiles, so a round does not flush every journaled entry's
+// file. After a crash, Open rewrites from a dead owner's segments every
+// entry that is neither present nor finished, and drops claims whose
+// tombstone it finds.
 //
 // Finished entries' files are kept as spares and rewritten for new
 // entries (recycle.go): allocating an inode is expensive on ext4.

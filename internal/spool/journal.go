@@ -15,38 +15,45 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The write-ahead journal of new entries.
+// The write-ahead journal.
 //
-// A new entry costs the disk a data block, an inode and a directory
-// block, all in different places; making a batch of them durable costs
-// about one device write each, so per-file durability tops out near the
-// disk's random-write rate (~1,300-1,800 files/s on the reference
-// machine, whatever the batching). The journal makes Enqueue's durability
-// one sequential append instead: every new entry is appended, encoded
-// exactly as its file, to this instance's current segment file
-// journal/<owner>.<n>, and a round of appends from concurrent writers is
-// made durable by one fdatasync. Only then is the entry's file (written
-// unsynced, as in SyncFS mode) renamed into its queue, indexed and
-// acknowledged. The file reaches the disk later, at a checkpoint.
+// Making a batch of new entry files durable costs the disk a data block,
+// an inode and a directory block per file, so per-file durability stays
+// near the disk's random-write rate whatever the batching, and a syncfs
+// per round flushes every file written since the last one. The journal
+// makes a round one sequential append and one fdatasync of one file, the
+// instance's current segment journal/<owner>.<n>, shared by every writer
+// waiting at that moment (group commit):
 //
-// A checkpoint starts a new segment, waits until every entry of the old
-// ones is in its queue, syncs the file system (all those files are now
-// durable) and deletes the old segments. It runs every checkpointEvery,
-// at Close, and (the rule that keeps recovery exact) before the committer
-// makes durable the removal of an entry that is still in a segment (Done
-// or Forward): so an entry is never both finished and in a segment. Only
-// then are the entries announced to other processes (kick journal), so no
-// other process finishes an entry that is still in this one's segments.
+//   - Enqueue, EnqueueAll: the entry, encoded exactly as its file, is
+//     appended; once the round is durable the file (written unsynced) is
+//     renamed into its queue, indexed and acknowledged.
+//   - Forward: the children are written unsynced and renamed into their
+//     queues (not indexed, not announced), then one round holds them and
+//     the parent's tombstone; then they are indexed and the parent's claim
+//     file is retired, unsynced. Done is the same with no children.
+//   - Everything else (Retry, Shunt, Update, Release, Unshunt, recovery)
+//     commits through the group commit, syncing its own files only.
 //
-// After a crash, Open replays the segments of dead owners: an entry that is
-// nowhere in the spool (its file never reached the disk, or holds another
-// entry's stale data and was quarantined) is written again from the
-// journal; then the segments are deleted. An Open also reads live owners'
-// segments and leaves their entries to them.
+// A checkpoint starts a new segment, waits until the file work of every
+// round of the old ones is done, syncs the file system (all those files
+// and removals are now durable) and deletes the old segments. It runs when
+// the journal has been quiet for checkpointQuiet, else every
+// checkpointEvery or when a segment passes checkpointBytes, and at Close.
+// Only then are the entries announced to other processes (kick journal):
+// no other process takes an entry that this one's segments could restore.
 //
-// The journal is used with SyncFS (it relies on syncfs for checkpoints)
-// for entries made by Enqueue and EnqueueAll; Forward, Retry and the rest
-// commit through the group commit as before.
+// After a crash, Open reads the segments of dead owners. A claim file
+// whose tombstone is there is dropped (finished; its removal was lost).
+// After the claims are recovered, an entry that is nowhere in the spool
+// (its file never reached the disk, or held a spare's stale data and was
+// quarantined) is written again from its record, unless it is finished,
+// or is a Forward's child whose parent's tombstone is missing (the round
+// was cut short: the parent is processed again, and recovery settles any
+// placed children as a family, see doc.go). Then the segments go. An Open
+// also reads live owners' segments and leaves their entries to them.
+//
+// The journal relies on syncfs for checkpoints (Linux).
 const (
 	// checkpointQuiet: a checkpoint follows this long without appends,
 	// so that a quiet spool's entries are soon announced and checkpointed.
@@ -88,19 +95,33 @@ const (
 	kindTombstone = 'T' // 12-byte keys of entries finished (Done, Forward)
 )
 
-// tombstoneRecord is the payload of a tombstone for keys.
-func tombstoneRecord(keys []key) [][]byte {
+// jrec is one record to append.
+type jrec struct {
+	kind byte
+	b    []byte
+}
+
+// entryRecords wraps encoded entries as records.
+func entryRecords(encoded [][]byte) []jrec {
+	recs := make([]jrec, len(encoded))
+	for i, b := range encoded {
+		recs[i] = jrec{kind: kindEntry, b: b}
+	}
+	return recs
+}
+
+// tombstoneRecord is the tombstone of entries keys.
+func tombstoneRecord(keys ...key) jrec {
 	b := make([]byte, 0, len(keys)*len(key{}))
 	for _, k := range keys {
 		b = append(b, k[:]...)
 	}
-	return [][]byte{b}
+	return jrec{kind: kindTombstone, b: b}
 }
 
 // jround is one writer's records for one syncer round.
 type jround struct {
-	kind byte
-	recs [][]byte
+	recs []jrec
 	keys []key
 	seg  uint64 // set by the syncer: the segment the records went to
 	err  error
@@ -152,12 +173,12 @@ func (j *journal) newSegment(n uint64) error {
 	return nil
 }
 
-// append makes records of one kind durable in the journal; keys are the
-// entries they create (none for tombstones). On success the caller does
-// the file work the records stand for, then calls placed(seg), so that a
-// checkpoint waits for it.
-func (j *journal) append(kind byte, recs [][]byte, keys []key) (uint64, error) {
-	r := &jround{kind: kind, recs: recs, keys: keys, done: make(chan struct{})}
+// append makes records durable in the journal, in one round; keys are the
+// entries they create. On success the caller finishes the file work the
+// records stand for, then calls placed(seg), so that a checkpoint waits
+// for it.
+func (j *journal) append(recs []jrec, keys []key) (uint64, error) {
+	r := &jround{recs: recs, keys: keys, done: make(chan struct{})}
 	j.mu.Lock()
 	if j.stopped {
 		j.mu.Unlock()
@@ -207,9 +228,9 @@ func (j *journal) write(batch []*jround) {
 	entries := 0
 	for _, r := range batch {
 		for _, rec := range r.recs {
-			buf = binary.BigEndian.AppendUint32(buf, uint32(len(rec)+1))
-			buf = append(buf, r.kind)
-			buf = append(buf, rec...)
+			buf = binary.BigEndian.AppendUint32(buf, uint32(len(rec.b)+1))
+			buf = append(buf, rec.kind)
+			buf = append(buf, rec.b...)
 		}
 		entries += len(r.keys)
 	}
@@ -230,8 +251,8 @@ func (j *journal) write(batch []*jround) {
 	}
 	j.wmu.Unlock()
 	j.s.metrics.JournalSyncs.Add(1)
-	if err == nil && entries > 0 {
-		j.s.metrics.batch(entries) // a round of new entries, like the group commit's
+	if err == nil {
+		j.s.metrics.batch(entries) // a durability round, like the group commit's
 	}
 	for _, r := range batch {
 		r.seg, r.err = seg, err

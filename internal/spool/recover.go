@@ -13,6 +13,8 @@ import (
 // owners' leftovers: claim directory, temp files and lock file.
 //
 // For each claim X of a dead owner:
+//   - X's tombstone is in the owner's journal: X was finished and the
+//     removal of its claim file was lost. Drop the claim.
 //   - X is also ready in a queue: the owner's Retry, Shunt or Release of X
 //     was durable but the claim file's removal was not. Drop the claim.
 //   - every entry of the family that X's Forward made exists: the Forward

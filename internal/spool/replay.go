@@ -64,7 +64,8 @@ func (s *Spool) dropFinishedClaims(dj *deadJournals, dead map[string]*os.File) e
 }
 
 // restoreJournaled writes again, from the dead owners' journals, every
-// entry that is nowhere in the spool and not finished (its file never
+// entry that is nowhere in the spool and not finished, and if a Forward
+// made it, whose parent is (its file never
 // reached the disk, or held another entry's stale data and was
 // quarantined), then deletes those segments. It runs after the dead
 // owners' claims are recovered, so an entry counts as present when it is
@@ -79,6 +80,14 @@ func (s *Spool) restoreJournaled(ctx context.Context, dj *deadJournals, families
 		k, ok := parseKey(e.ID)
 		if !ok || dj.finished[k] || s.present(k, families, liveClaims) {
 			continue
+		}
+		if e.Parent != "" {
+			// A Forward's child counts only with its parent's tombstone
+			// (same round): without it the round was cut short and the
+			// parent is processed again.
+			if pk, ok := parseKey(e.Parent); !ok || !dj.finished[pk] {
+				continue
+			}
 		}
 		tmp, err := s.stage(e, false)
 		if err != nil {

@@ -221,6 +221,10 @@ type Spool struct {
 	// durable and before the entries they replace are removed. A non-nil
 	// error abandons the op there, as a crash would.
 	testingAfterSync func(o *op) error
+	// testingBeforeRound, when set, runs in a journaled Done or Forward
+	// after the new entries are placed and before the journal round; a
+	// non-nil error abandons it there, as a crash would.
+	testingBeforeRound func() error
 	// syncFS makes each commit phase one syncfs(2) of fsFile's file system.
 	syncFS     bool
 	useJournal bool // open a journal once Open has recovered

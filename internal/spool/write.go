@@ -86,31 +86,39 @@ func (s *Spool) enqueueJournaled(entries []*Entry) error {
 	for i, e := range entries {
 		keys[i], _ = parseKey(e.ID)
 	}
-	seg, err := s.j.append(kindEntry, recs, keys)
+	seg, err := s.j.append(entryRecords(recs), keys)
 	if err != nil {
 		s.removeTemps(tmps)
 		return err
 	}
 	defer s.j.placed(seg)
-	newDirs := map[string]struct{}{} // made durable by the checkpoint's syncfs
 	for i, e := range entries {
 		p := s.readyPlacement(tmps[i], e)
-		d := filepath.Dir(p.dst)
-		err := s.ensureDir(d, newDirs)
-		if err == nil {
-			err = os.Rename(p.src, p.dst)
-		}
-		if err != nil {
+		if err := s.placeFile(p); err != nil {
 			// Journaled but not placed: the client is told to try again;
 			// the record goes with the next checkpoint (or, after a crash
 			// before it, is restored: a duplicate, never a loss).
 			s.removeTemps(tmps[i:])
-			return diskErr("place entry", p.dst, err, &s.metrics)
+			return err
 		}
 		s.mu.Lock()
 		s.idx.add(p.q, p.k, p.due)
 		s.mu.Unlock()
 		s.metrics.Acked.Add(1)
+	}
+	return nil
+}
+
+// placeFile renames a staged file into its queue without a sync: under
+// the journal, the checkpoint's syncfs makes it (and any new hash
+// directory) durable.
+func (s *Spool) placeFile(p placement) error {
+	err := s.ensureDir(filepath.Dir(p.dst), map[string]struct{}{})
+	if err == nil {
+		err = os.Rename(p.src, p.dst)
+	}
+	if err != nil {
+		return diskErr("place entry", p.dst, err, &s.metrics)
 	}
 	return nil
 }
