@@ -161,6 +161,12 @@ func (r *Runner) Handle(ctx context.Context, c *spool.Claim) {
 		r.diskFull.Store(0)
 		return
 	}
+	if errors.Is(err, spool.ErrDiskFull) {
+		// Not the entry's fault, and over when space returns: try again
+		// in seconds rather than after a retry's minutes.
+		r.park(ctx, c, err, log)
+		return
+	}
 	if status.IsTemporary(err) && c.Envelope.Attempts+1 < r.opts.MaxAttempts {
 		at := r.opts.Now().Add(Backoff(c.Envelope.Attempts))
 		rerr := c.Retry(pctx, at, err)
@@ -185,8 +191,8 @@ func (r *Runner) Handle(ctx context.Context, c *spool.Claim) {
 	log.Error("shunted", "err", err)
 }
 
-// park handles a claim that can be neither retried nor shunted, which
-// happens when the disk is full (both write a new file): it waits, longer
+// park handles a claim whose processing, or whose retry or shunt, failed
+// for lack of disk space (all write new files): it waits, longer
 // each time this keeps happening, then gives the entry back unchanged, so
 // it is processed again once there is room — without a tight loop, and
 // without leaving it claimed until the next start.

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,5 +51,36 @@ func TestStoppedRunnerTakesNoMore(t *testing.T) {
 	}
 	if len(es) != 5 {
 		t.Errorf("%d entries ready, want all 5 kept", len(es))
+	}
+}
+
+// TestDiskFullParksInsteadOfRetrying: an entry whose processing fails for
+// lack of disk space is given back to its queue after a short wait, not
+// moved to the retry queue for minutes, and is processed again.
+func TestDiskFullParksInsteadOfRetrying(t *testing.T) {
+	sp := fixture.Spool(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := sp.Enqueue(ctx, spool.Item{Queue: spool.In, Message: []byte("Subject: x\r\n\r\nx\r\n")}); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	fullOnce := ProcessorFunc(func(ctx context.Context, c *spool.Claim) error {
+		if calls.Add(1) == 1 {
+			return fmt.Errorf("forward: %w", spool.ErrDiskFull)
+		}
+		return c.Done(ctx)
+	})
+	r := New("post", spool.In, sp, fullOnce, Options{Workers: 1})
+	go func() { _ = r.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Stats.Processed.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("not processed again; calls %d, retried %d", calls.Load(), r.Stats.Retried.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if calls.Load() != 2 || r.Stats.Retried.Load() != 0 || sp.Counts()[spool.Retry] != 0 {
+		t.Fatalf("calls %d, retried %d, retry queue %d", calls.Load(), r.Stats.Retried.Load(), sp.Counts()[spool.Retry])
 	}
 }

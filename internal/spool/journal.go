@@ -178,6 +178,19 @@ func (j *journal) newSegment(n uint64) error {
 // records stand for, then calls placed(seg), so that a checkpoint waits
 // for it.
 func (j *journal) append(recs []jrec, keys []key) (uint64, error) {
+	seg, err := j.appendOnce(recs, keys)
+	if errors.Is(err, ErrDiskFull) {
+		// The segments hold a second copy of every entry since the last
+		// checkpoint: on a full disk, a checkpoint frees that room.
+		if cerr := j.checkpoint(); cerr != nil {
+			return 0, err
+		}
+		seg, err = j.appendOnce(recs, keys)
+	}
+	return seg, err
+}
+
+func (j *journal) appendOnce(recs []jrec, keys []key) (uint64, error) {
 	r := &jround{recs: recs, keys: keys, done: make(chan struct{})}
 	j.mu.Lock()
 	if j.stopped {
