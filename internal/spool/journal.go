@@ -530,6 +530,11 @@ func readSegment(path string) (*segmentRecords, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseSegment(b), nil
+}
+
+// parseSegment decodes a segment's bytes (see readSegment).
+func parseSegment(b []byte) *segmentRecords {
 	out := &segmentRecords{finished: map[key]bool{}}
 	for len(b) >= 5 {
 		n := int(binary.BigEndian.Uint32(b))
@@ -542,19 +547,19 @@ func readSegment(path string) (*segmentRecords, error) {
 		case kindEntry:
 			e, err := decodeBytes(payload)
 			if err != nil {
-				return out, nil
+				return out
 			}
 			out.entries = append(out.entries, e)
 		case kindTombstone:
 			if len(payload)%len(key{}) != 0 {
-				return out, nil
+				return out
 			}
 			for ; len(payload) > 0; payload = payload[len(key{}):] {
 				out.finished[key(payload[:len(key{})])] = true
 			}
 		default:
-			return out, nil
+			return out
 		}
 	}
-	return out, nil
+	return out
 }
