@@ -211,3 +211,41 @@ func FuzzParseSegment(f *testing.F) {
 		}
 	})
 }
+
+// A rescan (after missed kicks) neither takes another owner's journaled
+// entries nor this instance's Forward children before the Forward is
+// durable.
+func TestRescanLeavesJournaledEntries(t *testing.T) {
+	dir := t.TempDir()
+	a := openTest(t, journalOptions(t, dir))
+	b := openTest(t, journalOptions(t, dir))
+	id := mustEnqueue(t, a, newItem(In, "a's"))
+	b.rescan()
+	if n := b.Counts()[In]; n != 0 {
+		t.Fatalf("rescan took %d journaled entries of another owner", n)
+	}
+	c := mustClaim(t, a, In, time.Second)
+	if c.ID != id {
+		t.Fatalf("claimed %s", c.ID)
+	}
+	a.testingBeforeRound = func() error {
+		a.rescan()
+		if n := a.Counts()[Out]; n != 0 {
+			t.Errorf("rescan indexed %d children of an unfinished Forward", n)
+		}
+		return nil
+	}
+	if _, err := c.Forward(context.Background(), newItem(Out, "child")); err != nil {
+		t.Fatal(err)
+	}
+	if n := a.Counts()[Out]; n != 1 {
+		t.Fatalf("out holds %d after the Forward", n)
+	}
+	if err := a.j.checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	b.rescan()
+	if n := b.Counts()[Out]; n != 1 {
+		t.Fatalf("after the checkpoint, rescan found %d", n)
+	}
+}

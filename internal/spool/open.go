@@ -314,8 +314,15 @@ func (s *Spool) quarantine(path, id, queue string, cause error) {
 }
 
 // rescan adds every ready entry that the index lacks. The kick reader calls
-// it when it may have missed journal lines.
+// it when it may have missed journal lines. It leaves alone what is still
+// in another owner's write-ahead journal, and the children of a Forward
+// this instance has not finished (journal.go): their owners announce them.
 func (s *Spool) rescan() {
+	journaled, err := s.otherJournalKeys()
+	if err != nil {
+		s.log.Warn("rescan: read journals", "err", err)
+		return
+	}
 	for qi, q := range Queues {
 		_ = filepath.WalkDir(s.sub(q), func(path string, de fs.DirEntry, err error) error {
 			if err != nil || de.IsDir() {
@@ -329,18 +336,24 @@ func (s *Spool) rescan() {
 			_, claimed := s.claims[k]
 			known := s.idx.lookup(k) >= 0
 			s.mu.Unlock()
-			if claimed || known {
+			if claimed || known || journaled[k] {
 				return nil
 			}
+			e, err := readEntry(path)
+			if err != nil {
+				return nil // torn ones are quarantined when claimed
+			}
+			if pk, ok := parseKey(e.Parent); ok {
+				s.mu.Lock()
+				_, forwarding := s.claims[pk]
+				s.mu.Unlock()
+				if forwarding {
+					return nil
+				}
+			}
 			var due int64
-			if qi == retryIdx {
-				e, err := readEntry(path)
-				if err != nil {
-					return nil // torn ones are quarantined when claimed
-				}
-				if !e.Envelope.NotBefore.IsZero() {
-					due = e.Envelope.NotBefore.UnixNano()
-				}
+			if qi == retryIdx && !e.Envelope.NotBefore.IsZero() {
+				due = e.Envelope.NotBefore.UnixNano()
 			}
 			s.mu.Lock()
 			s.idx.add(qi, k, due)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // deadJournals is what the journal segments of dead owners hold (see
@@ -137,6 +138,21 @@ func (s *Spool) present(k key, families map[key][]found, liveClaims map[key]bool
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.idx.lookup(k) >= 0
+}
+
+// otherJournalKeys lists the entries in other owners' journal segments.
+func (s *Spool) otherJournalKeys() (map[key]bool, error) {
+	des, err := os.ReadDir(s.sub(journalDir))
+	if err != nil {
+		return nil, err
+	}
+	owners := map[string]bool{}
+	for _, de := range des {
+		if o, _, ok := strings.Cut(de.Name(), "."); ok && o != s.owner {
+			owners[o] = true
+		}
+	}
+	return s.liveJournalKeys(owners)
 }
 
 // liveJournalKeys lists the entries in live owners' journal segments:
