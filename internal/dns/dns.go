@@ -16,8 +16,9 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"sync"
 	"time"
+
+	"herald/internal/lru"
 )
 
 // Resolver looks up TXT records. *Client implements it; tests may use
@@ -50,8 +51,7 @@ type Client struct {
 	r    *net.Resolver
 	opts Options
 
-	mu    sync.Mutex
-	cache map[string]entry
+	cache lru.Cache[string, entry] // one unit per name, MaxEntries in all
 }
 
 type entry struct {
@@ -87,16 +87,16 @@ func New(opts Options) *Client {
 			return d.DialContext(ctx, network, server)
 		}}
 	}
-	return &Client{r: r, opts: opts, cache: map[string]entry{}}
+	c := &Client{r: r, opts: opts}
+	c.cache.SetLimit(opts.MaxEntries)
+	return c
 }
 
 // LookupTXT implements Resolver with the cache.
 func (c *Client) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	key := strings.ToLower(strings.TrimSuffix(name, "."))
 	now := c.opts.Now()
-	c.mu.Lock()
-	e, ok := c.cache[key]
-	c.mu.Unlock()
+	e, ok := c.cache.Get(key)
 	if ok && now.Before(e.expires) {
 		return e.txts, e.err
 	}
@@ -114,23 +114,5 @@ func (c *Client) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	return txts, err
 }
 
-// put stores e, making room first when the cache is full.
-func (c *Client) put(key string, e entry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.cache) >= c.opts.MaxEntries {
-		now := c.opts.Now()
-		for k, old := range c.cache {
-			if !now.Before(old.expires) {
-				delete(c.cache, k)
-			}
-		}
-		for k := range c.cache { // still full: drop arbitrary entries
-			if len(c.cache) < c.opts.MaxEntries {
-				break
-			}
-			delete(c.cache, k)
-		}
-	}
-	c.cache[key] = e
-}
+// put stores e; a full cache drops its least recently used name.
+func (c *Client) put(key string, e entry) { c.cache.Put(key, e, 1) }

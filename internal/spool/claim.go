@@ -21,6 +21,8 @@ type Claim struct {
 	k     key
 	queue int
 	path  string // active/<owner>/<id>
+	// resident: the entry has no file yet (resident.go); c.mu guards it.
+	resident *resident
 
 	mu    sync.Mutex
 	state claimState
@@ -106,12 +108,28 @@ func (s *Spool) tryClaim(qi int) (*Claim, <-chan struct{}, int64, error) {
 	for {
 		s.mu.Lock()
 		it, ok, wake, next := s.idx.pop(qi, s.now().UnixNano())
+		var res resident
+		isRes := false
+		if ok {
+			res, isRes = s.claimResident(it.k)
+		}
 		s.mu.Unlock()
 		if !ok {
 			return nil, wake, next, nil
 		}
 		id := it.k.String()
 		src, dst := s.readyPath(q, id), s.claimPath(id)
+		if isRes {
+			if err := s.j.noteClaim(it.k); err != nil {
+				s.mu.Lock()
+				s.resident[it.k] = res
+				s.residentBytes += int64(len(res.rec))
+				s.idx.add(qi, it.k, it.due)
+				s.mu.Unlock()
+				return nil, nil, 0, err
+			}
+			return s.claimedResident(it.k, qi, dst, res), nil, 0, nil
+		}
 		if err := os.Rename(src, dst); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				s.metrics.ClaimRaces.Add(1)
@@ -343,6 +361,12 @@ func (c *Claim) Release(ctx context.Context) error {
 	if err := c.begin(ctx); err != nil {
 		return err
 	}
+	if c.resident != nil {
+		c.s.putBack(c)
+		c.end(true)
+		c.s.metrics.Released.Add(1)
+		return nil
+	}
 	err := c.s.run(c.releaseOp())
 	c.end(err == nil)
 	if err != nil {
@@ -375,6 +399,10 @@ func (c *Claim) closeRelease() *op {
 	delete(c.s.claims, c.k)
 	c.s.mu.Unlock()
 	c.s.metrics.Released.Add(1)
+	if c.resident != nil {
+		c.s.putBack(c) // Close's checkpoint writes its file
+		return nil
+	}
 	return c.releaseOp()
 }
 
@@ -397,6 +425,7 @@ func (c *Claim) Update(ctx context.Context, env Envelope) error {
 	if err := c.s.run(o); err != nil {
 		return fmt.Errorf("spool update %s: %w", c.ID, err)
 	}
+	c.resident = nil // the claim file exists now
 	c.Envelope = env
 	c.s.metrics.Updated.Add(1)
 	return nil

@@ -65,9 +65,10 @@
 // The default on Linux is the write-ahead journal (journal.go): Enqueue,
 // EnqueueAll, Forward and Done append to this instance's journal segment
 // (new entries whole, finished ones as tombstones), and a round of
-// concurrent writers costs one fdatasync of that one file; entry files and
-// removals are not synced and reach the disk at the next checkpoint (a
-// syncfs, after which the segments go). The other operations commit as
+// concurrent writers costs one fdatasync of that one file; a new entry is
+// kept in memory with no file until a checkpoint finds it still queued
+// (resident.go), and other files and removals are not synced: they reach
+// the disk at the next checkpoint (a syncfs, after which the segments go). The other operations commit as
 // under SyncFiles, so a round does not flush every journaled entry's
 // file. After a crash, Open rewrites from a dead owner's segments every
 // entry that is neither present nor finished, and drops claims whose

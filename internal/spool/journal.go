@@ -26,8 +26,11 @@ import (
 // waiting at that moment (group commit):
 //
 //   - Enqueue, EnqueueAll: the entry, encoded exactly as its file, is
-//     appended; once the round is durable the file (written unsynced) is
-//     renamed into its queue, indexed and acknowledged.
+//     appended; once the round is durable it is indexed and acknowledged,
+//     kept in memory with no file at all (resident.go), or, past the
+//     memory budget, with its file (written unsynced) renamed into its
+//     queue first. A claim of a resident entry appends an unsynced claim
+//     record, so that a crash while it is processed counts a recovery.
 //   - Forward: the children are written unsynced and renamed into their
 //     queues (not indexed, not announced), then one round holds them and
 //     the parent's tombstone; then they are indexed and the parent's claim
@@ -36,8 +39,10 @@ import (
 //     commits through the group commit, syncing its own files only.
 //
 // A checkpoint starts a new segment, waits until the file work of every
-// round of the old ones is done, syncs the file system (all those files
-// and removals are now durable) and deletes the old segments. It runs when
+// round of the old ones is done, writes the files of their resident
+// entries (ready ones into their queues, claimed ones as claim files),
+// syncs the file system (all those files and removals are now durable)
+// and deletes the old segments. It runs when
 // the journal has been quiet for checkpointQuiet, else every
 // checkpointEvery or when a segment passes checkpointBytes, and at Close.
 // Only then are the entries announced to other processes (kick journal):
@@ -46,8 +51,9 @@ import (
 // After a crash, Open reads the segments of dead owners. A claim file
 // whose tombstone is there is dropped (finished; its removal was lost).
 // After the claims are recovered, an entry that is nowhere in the spool
-// (its file never reached the disk, or held a spare's stale data and was
-// quarantined) is written again from its record, unless it is finished,
+// (resident, or its file never reached the disk, or held a spare's stale
+// data and was quarantined) is written again from its record, with a
+// recovery counted per claim record, unless it is finished,
 // or is a Forward's child whose parent's tombstone is missing (the round
 // was cut short: the parent is processed again, and recovery settles any
 // placed children as a family, see doc.go). Then the segments go. An Open
@@ -80,9 +86,9 @@ type journal struct {
 	rounds   []*jround  // waiting for the syncer
 	stopped  bool
 	inflight map[uint64]int   // segment -> entries durable but not yet placed
-	segOf    map[key]uint64   // entries whose segment is not yet deleted
 	segKeys  map[uint64][]key // the reverse
 	done     chan struct{}    // closed when the syncer exits
+	soon     chan struct{}    // asks the checkpointer for a checkpoint now
 	ckMu     sync.Mutex       // serializes checkpoints
 
 	lastWrite, lastCheckpoint time.Time // j.mu
@@ -93,6 +99,7 @@ type journal struct {
 const (
 	kindEntry     = 'E' // an encoded entry, exactly as its file
 	kindTombstone = 'T' // 12-byte keys of entries finished (Done, Forward)
+	kindClaim     = 'K' // 12-byte key of a resident entry claimed (resident.go)
 )
 
 // jrec is one record to append.
@@ -132,9 +139,9 @@ func (s *Spool) openJournal() error {
 	j := &journal{
 		s:        s,
 		inflight: map[uint64]int{},
-		segOf:    map[key]uint64{},
 		segKeys:  map[uint64][]key{},
 		done:     make(chan struct{}),
+		soon:     make(chan struct{}, 1),
 	}
 	j.cond = sync.NewCond(&j.mu)
 	if err := j.newSegment(1); err != nil {
@@ -181,11 +188,13 @@ func (j *journal) append(recs []jrec, keys []key) (uint64, error) {
 	seg, err := j.appendOnce(recs, keys)
 	if errors.Is(err, ErrDiskFull) {
 		// The segments hold a second copy of every entry since the last
-		// checkpoint: on a full disk, a checkpoint frees that room.
-		if cerr := j.checkpoint(); cerr != nil {
-			return 0, err
+		// checkpoint: on a full disk, a checkpoint frees that room. It
+		// runs on its own goroutine: it may wait for a claim the caller
+		// holds. The caller is told to try again (452; a runner parks).
+		select {
+		case j.soon <- struct{}{}:
+		default:
 		}
-		seg, err = j.appendOnce(recs, keys)
 	}
 	return seg, err
 }
@@ -255,9 +264,6 @@ func (j *journal) write(batch []*jround) {
 		j.inflight[seg] += len(batch)
 		j.lastWrite = time.Now()
 		for _, r := range batch {
-			for _, k := range r.keys {
-				j.segOf[k] = seg
-			}
 			j.segKeys[seg] = append(j.segKeys[seg], r.keys...)
 		}
 		j.mu.Unlock()
@@ -301,20 +307,30 @@ func (j *journal) writeSync(buf []byte) error {
 	return err
 }
 
-// holds reports whether any of the keys is in a segment not yet deleted.
-func (j *journal) holds(keys []key) bool {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for _, k := range keys {
-		if _, ok := j.segOf[k]; ok {
-			return true
-		}
+// noteClaim records, without a sync, that resident entry k is claimed: if
+// the process dies while processing it, Open counts a recovery, as for a
+// claim file (a message that crashes the process cannot loop). A power
+// loss may lose the record, as it may lose a claim file's rename.
+func (j *journal) noteClaim(k key) error {
+	var buf [4 + 1 + len(key{})]byte
+	binary.BigEndian.PutUint32(buf[:], uint32(1+len(key{})))
+	buf[4] = kindClaim
+	copy(buf[5:], k[:])
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	n, err := j.f.Write(buf[:])
+	j.size += int64(n)
+	if err != nil {
+		return diskErr("write journal", j.f.Name(), err, &j.s.metrics)
 	}
-	return false
+	return nil
 }
 
 // checkpoint makes every journaled entry's file durable and deletes the
 // segments that held them; see the comment at the top.
+//
+// It may wait for claims being finished (to write resident claims' files),
+// so it must never run on a goroutine that holds a claim's lock.
 func (j *journal) checkpoint() error {
 	j.ckMu.Lock()
 	defer j.ckMu.Unlock()
@@ -340,6 +356,9 @@ func (j *journal) checkpoint() error {
 		j.cond.Wait()
 	}
 	j.mu.Unlock()
+	if err := j.s.materialize(old); err != nil {
+		return err
+	}
 	if err := j.s.syncFileSystem(); err != nil {
 		return diskErr("checkpoint", j.s.dir, err, &j.s.metrics)
 	}
@@ -398,11 +417,6 @@ func (j *journal) forget(n uint64) {
 		if seg > n {
 			continue
 		}
-		for _, k := range keys {
-			if j.segOf[k] == seg {
-				delete(j.segOf, k)
-			}
-		}
 		gone = append(gone, keys...)
 		delete(j.segKeys, seg)
 	}
@@ -431,6 +445,10 @@ func (j *journal) checkpointer() {
 		select {
 		case <-j.done:
 			return
+		case <-j.soon:
+			if err := j.checkpoint(); err != nil {
+				j.s.log.Error("journal checkpoint failed", "err", err)
+			}
 		case now := <-t.C:
 			if j.s.noTimedCheckpoint || !j.due(now) {
 				continue
@@ -516,11 +534,12 @@ func listSegments(dir, owner string) ([]segment, error) {
 	return segs, nil
 }
 
-// segmentRecords is what a segment holds: entries, and tombstones of
-// finished entries.
+// segmentRecords is what a segment holds: entries, tombstones of finished
+// entries, and how often resident entries were claimed.
 type segmentRecords struct {
 	entries  []*Entry
 	finished map[key]bool
+	claimed  map[key]int
 }
 
 // readSegment decodes a segment's records up to the first torn one (a
@@ -535,7 +554,7 @@ func readSegment(path string) (*segmentRecords, error) {
 
 // parseSegment decodes a segment's bytes (see readSegment).
 func parseSegment(b []byte) *segmentRecords {
-	out := &segmentRecords{finished: map[key]bool{}}
+	out := &segmentRecords{finished: map[key]bool{}, claimed: map[key]int{}}
 	for len(b) >= 5 {
 		n := int(binary.BigEndian.Uint32(b))
 		if n < 1 || n > len(b)-4 {
@@ -557,6 +576,11 @@ func parseSegment(b []byte) *segmentRecords {
 			for ; len(payload) > 0; payload = payload[len(key{}):] {
 				out.finished[key(payload[:len(key{})])] = true
 			}
+		case kindClaim:
+			if len(payload) != len(key{}) {
+				return out
+			}
+			out.claimed[key(payload)]++
 		default:
 			return out
 		}

@@ -18,6 +18,9 @@ func (s *Spool) Get(id string) (*Entry, error) {
 	if !ok {
 		return nil, fmt.Errorf("spool get %q: %w", id, ErrNotFound)
 	}
+	if e, ok := s.residentEntry(k); ok {
+		return e, nil
+	}
 	s.mu.Lock()
 	q := s.idx.lookup(k)
 	_, mine := s.claims[k]
@@ -65,6 +68,11 @@ func (s *Spool) List(queue string) ([]Entry, error) {
 	out := make([]Entry, 0, len(keys))
 	for _, k := range keys {
 		id := k.String()
+		if e, ok := s.residentEntry(k); ok {
+			e.Message = nil
+			out = append(out, *e)
+			continue
+		}
 		e, err := readHead(s.readyPath(queue, id))
 		if errors.Is(err, os.ErrNotExist) {
 			continue

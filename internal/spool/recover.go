@@ -107,11 +107,27 @@ func (s *Spool) recoverClaim(owner, path string, k key, families map[key][]found
 		s.quarantine(path, id, e.Envelope.Queue, corruptf("claim %s holds entry %s", id, e.ID))
 		return nil, nil
 	}
-	s.metrics.Recoveries.Add(1)
-	e.recoveries++
-	e.Envelope.Attempts++
+	s.countRecoveries(e, 1, owner)
+	tmp, err := s.stage(e, true)
+	if err != nil {
+		return nil, fmt.Errorf("spool open: recover %s: %w", id, err)
+	}
+	o := newOp()
+	o.place = []placement{s.readyPlacement(tmp, e)}
+	o.after = []retired{{path: path, id: id, k: k, size: -1}}
+	return o, nil
+}
+
+// countRecoveries records n crashes while e was claimed: Attempts and
+// recoveries go up by n, and past MaxAttempts recoveries e goes to shunt
+// ("too many recoveries"), so a message that crashes the process cannot
+// loop.
+func (s *Spool) countRecoveries(e *Entry, n int, owner string) {
+	s.metrics.Recoveries.Add(uint64(n))
+	e.recoveries += n
+	e.Envelope.Attempts += n
 	env := &e.Envelope
-	log := s.log.With("queue", env.Queue, "id", id, "list", env.List, "domain", env.Domain, "owner", owner)
+	log := s.log.With("queue", env.Queue, "id", e.ID, "list", env.List, "domain", env.Domain, "owner", owner)
 	if e.recoveries > s.maxRecov && env.Queue != Shunt {
 		if env.Queue != Retry || env.Origin == "" {
 			env.Origin = env.Queue
@@ -123,14 +139,6 @@ func (s *Spool) recoverClaim(owner, path string, k key, families map[key][]found
 	} else {
 		log.Info("recovering claim of dead owner", "attempts", env.Attempts)
 	}
-	tmp, err := s.stage(e, true)
-	if err != nil {
-		return nil, fmt.Errorf("spool open: recover %s: %w", id, err)
-	}
-	o := newOp()
-	o.place = []placement{s.readyPlacement(tmp, e)}
-	o.after = []retired{{path: path, id: id, k: k, size: -1}}
-	return o, nil
 }
 
 // settleFamily looks at the entries a Forward of id made. If all are there

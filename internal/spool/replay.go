@@ -16,11 +16,12 @@ type deadJournals struct {
 	entries  []*Entry
 	owners   []string // owner of each entry
 	finished map[key]bool
+	claimed  map[key]int
 }
 
 // readDeadJournals reads the segments of the dead owners.
 func (s *Spool) readDeadJournals(dead map[string]*os.File) (*deadJournals, error) {
-	dj := &deadJournals{finished: map[key]bool{}}
+	dj := &deadJournals{finished: map[key]bool{}, claimed: map[key]int{}}
 	for owner := range dead {
 		list, err := listSegments(s.sub(journalDir), owner)
 		if err != nil {
@@ -38,6 +39,9 @@ func (s *Spool) readDeadJournals(dead map[string]*os.File) (*deadJournals, error
 			}
 			for k := range recs.finished {
 				dj.finished[k] = true
+			}
+			for k, n := range recs.claimed {
+				dj.claimed[k] += n
 			}
 		}
 	}
@@ -89,6 +93,9 @@ func (s *Spool) restoreJournaled(ctx context.Context, dj *deadJournals, families
 			if pk, ok := parseKey(e.Parent); !ok || !dj.finished[pk] {
 				continue
 			}
+		}
+		if n := dj.claimed[k]; n > 0 {
+			s.countRecoveries(e, n, dj.owners[i])
 		}
 		tmp, err := s.stage(e, false)
 		if err != nil {

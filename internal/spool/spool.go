@@ -149,6 +149,8 @@ type Options struct {
 	// testingNoCheckpoint stops the journal's timed checkpoints (tests
 	// that crash with entries still journaled).
 	testingNoCheckpoint bool
+	// testingNoResident writes a file for every entry (tests of files).
+	testingNoResident bool
 }
 
 // SyncMode selects how the group commit makes a batch durable.
@@ -195,9 +197,13 @@ type Spool struct {
 	closed  bool
 	closing chan struct{} // closed when Close starts; wakes claimers
 
-	mu     sync.Mutex // guards idx and claims
+	mu     sync.Mutex // guards idx, claims and the resident entries
 	idx    index
 	claims map[key]*Claim
+	// resident entries (resident.go): ready ones, their bytes, the budget.
+	resident      map[key]resident
+	residentBytes int64
+	residentMax   int64
 
 	cm      sync.Mutex // guards pending and cstop
 	ccond   *sync.Cond
@@ -257,16 +263,18 @@ func newSpool(opts Options) (*Spool, error) {
 		return nil, fmt.Errorf("spool open: no directory: %w", ErrInvalid)
 	}
 	s := &Spool{
-		dir:      filepath.Clean(opts.Dir),
-		depth:    opts.HashDepth,
-		maxRecov: opts.MaxAttempts,
-		minFree:  opts.MinFreeBytes,
-		log:      opts.Logger,
-		now:      opts.Now,
-		verify:   !opts.SkipVerify,
-		closing:  make(chan struct{}),
-		claims:   make(map[key]*Claim),
-		cdone:    make(chan struct{}),
+		dir:         filepath.Clean(opts.Dir),
+		depth:       opts.HashDepth,
+		maxRecov:    opts.MaxAttempts,
+		minFree:     opts.MinFreeBytes,
+		log:         opts.Logger,
+		now:         opts.Now,
+		verify:      !opts.SkipVerify,
+		closing:     make(chan struct{}),
+		claims:      make(map[key]*Claim),
+		resident:    make(map[key]resident),
+		residentMax: residentBudget,
+		cdone:       make(chan struct{}),
 	}
 	switch {
 	case s.depth == 0:
@@ -294,6 +302,9 @@ func newSpool(opts Options) (*Spool, error) {
 	s.idx.init()
 	s.ccond = sync.NewCond(&s.cm)
 	s.noTimedCheckpoint = opts.testingNoCheckpoint
+	if opts.testingNoResident {
+		s.residentMax = 0
+	}
 	s.syncFS = opts.SyncMode == SyncFS || opts.SyncMode == SyncDefault && syncfsAvailable
 	if s.syncFS && !opts.NoJournal {
 		// New entries go through the journal and syncfs only checkpoints

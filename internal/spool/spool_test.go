@@ -17,7 +17,8 @@ import (
 // testOptions uses the smallest hash fan-out above flat, so every test goes
 // through hash directories.
 func testOptions(dir string) Options {
-	return Options{Dir: dir, HashDepth: 1, MinFreeBytes: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return Options{Dir: dir, HashDepth: 1, MinFreeBytes: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		testingNoResident: true}
 }
 
 func openTest(t *testing.T, opts Options) *Spool {

@@ -78,13 +78,18 @@ func (s *Spool) enqueueJournaled(entries []*Entry) error {
 	if err := s.checkSpace(); err != nil {
 		return err
 	}
-	tmps, recs, err := s.stageEncoded(entries, true, false)
-	if err != nil {
-		return err
-	}
 	keys := make([]key, len(entries))
 	for i, e := range entries {
 		keys[i], _ = parseKey(e.ID)
+	}
+	if recs, size, err := encodeAll(entries); err != nil {
+		return err
+	} else if s.residentRoom(size) {
+		return s.enqueueResident(entries, recs, keys)
+	}
+	tmps, recs, err := s.stageEncoded(entries, true, false)
+	if err != nil {
+		return err
 	}
 	seg, err := s.j.append(entryRecords(recs), keys)
 	if err != nil {
@@ -107,6 +112,21 @@ func (s *Spool) enqueueJournaled(entries []*Entry) error {
 		s.metrics.Acked.Add(1)
 	}
 	return nil
+}
+
+// encodeAll encodes entries and sums their sizes.
+func encodeAll(entries []*Entry) ([][]byte, int, error) {
+	recs := make([][]byte, len(entries))
+	size := 0
+	for i, e := range entries {
+		b, err := encodeBytes(e)
+		if err != nil {
+			return nil, 0, err
+		}
+		recs[i] = b
+		size += len(b)
+	}
+	return recs, size, nil
 }
 
 // placeFile renames a staged file into its queue without a sync: under

@@ -1,0 +1,127 @@
+package spool
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// residentOptions: the default, entries kept in memory and the journal,
+// with no timed checkpoints.
+func residentOptions(t *testing.T, dir string) Options {
+	t.Helper()
+	o := journalOptions(t, dir)
+	o.testingNoResident = false
+	return o
+}
+
+// An entry processed before a checkpoint never has a file: enqueue, claim
+// and Done create no inode, yet List, Get and Counts see it.
+func TestResidentEntryNeedsNoFile(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, residentOptions(t, dir))
+	ctx := context.Background()
+	id := mustEnqueue(t, s, newItem(In, "in memory"))
+	if n := countFiles(t, filepath.Join(dir, In)); n != 0 {
+		t.Fatalf("in holds %d files", n)
+	}
+	if l, err := s.List(In); err != nil || len(l) != 1 || l[0].ID != id {
+		t.Fatalf("List: %v %v", l, err)
+	}
+	if e, err := s.Get(id); err != nil || string(e.Message) != "in memory" {
+		t.Fatalf("Get: %v %v", e, err)
+	}
+	c := mustClaim(t, s, In, time.Second)
+	if string(c.Message) != "in memory" {
+		t.Fatalf("claimed %q", c.Message)
+	}
+	ids, err := c.Forward(ctx, newItem(Out, "child"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mustClaim(t, s, Out, time.Second).Done(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := s.Metrics(); m.FilesCreated != 1 || m.Torn != 0 {
+		t.Fatalf("files created %d (want the child's only), torn %d", m.FilesCreated, m.Torn)
+	}
+	if _, err := s.Get(ids[0]); err == nil {
+		t.Fatal("finished child still there")
+	}
+}
+
+// A checkpoint writes the files of resident entries, ready and claimed,
+// before it deletes their segment; a claim then released goes back to
+// its queue by rename.
+func TestCheckpointWritesResidentEntries(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, residentOptions(t, dir))
+	ctx := context.Background()
+	ready := mustEnqueue(t, s, newItem(In, "ready"))
+	time.Sleep(2 * time.Millisecond)
+	claimed := mustEnqueue(t, s, newItem(In, "claimed"))
+	c := mustClaim(t, s, In, time.Second)
+	if c.ID != ready {
+		t.Fatalf("claimed %s first", c.ID)
+	}
+	if err := c.Release(ctx); err != nil { // back in memory
+		t.Fatal(err)
+	}
+	c = mustClaim(t, s, In, time.Second)
+	if c.ID != ready {
+		t.Fatalf("claimed %s again, want %s", c.ID, ready)
+	}
+	if err := s.j.checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countFiles(t, filepath.Join(dir, In)); n != 1 {
+		t.Fatalf("in holds %d files after the checkpoint, want the ready entry", n)
+	}
+	if e, err := readEntry(hashPath(filepath.Join(dir, In), 1, claimed)); err != nil || string(e.Message) != "claimed" {
+		t.Fatalf("ready entry's file: %v %v", e, err)
+	}
+	if n := countFiles(t, filepath.Join(dir, "active")); n != 1 {
+		t.Fatalf("active holds %d files, want the claim", n)
+	}
+	if err := c.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.abandon()
+	s2 := openTest(t, residentOptions(t, dir))
+	if m := s2.Metrics(); m.Restored != 0 || s2.Counts()[In] != 2 {
+		t.Fatalf("after reopen: restored %d, in %d", m.Restored, s2.Counts()[In])
+	}
+}
+
+// A resident entry claimed when the process dies comes back from the
+// journal with the recovery counted, and one that keeps crashing the
+// process goes to shunt.
+func TestResidentClaimCrashCounted(t *testing.T) {
+	dir := t.TempDir()
+	opts := residentOptions(t, dir)
+	opts.MaxAttempts = 2
+	s := openTest(t, opts)
+	id := mustEnqueue(t, s, newItem(In, "crashes the runner"))
+	for round := 1; ; round++ {
+		mustClaim(t, s, In, time.Second)
+		s.abandon()
+		s = openTest(t, opts)
+		if round <= 2 {
+			// Restored as a file; later rounds count by its claim file.
+			c := mustClaim(t, s, In, time.Second)
+			if c.ID != id || c.Envelope.Attempts != round {
+				t.Fatalf("round %d: claimed %s attempts %d", round, c.ID, c.Envelope.Attempts)
+			}
+			if err := c.Release(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		c := mustClaim(t, s, Shunt, time.Second)
+		if c.ID != id || c.Envelope.LastError != "too many recoveries" {
+			t.Fatalf("shunted %+v", c.Envelope)
+		}
+		return
+	}
+}
