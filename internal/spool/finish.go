@@ -6,61 +6,97 @@ import (
 )
 
 // finishJournaled is Done (no entries) and Forward under the journal
-// (journal.go). The new entries are staged unsynced and renamed into their
-// queues, unannounced; then one journal round holds them and this claim's
-// tombstone; once it is durable they are indexed and the claim file is
+// (journal.go). The new entries are kept resident (resident.go) or, past
+// the budget, staged unsynced and renamed into their queues, unannounced;
+// then one journal round holds them and this claim's tombstone; once it
+// is durable they are indexed and the claim file (if any) is
 // retired, without a sync: a lost removal is undone at Open by the
 // tombstone. A crash before the round is durable leaves a family that
 // recovery settles as for any Forward (doc.go, invariant 4): complete, the
 // parent is dropped; partial, it is removed and the parent recovered.
 // Replay restores a journaled child only with its parent's tombstone.
 func (s *Spool) finishJournaled(c *Claim, entries []*Entry) error {
-	var placed []placement
-	var recs []jrec
-	keys := make([]key, len(entries))
-	if len(entries) > 0 {
-		if err := s.checkSpace(); err != nil {
-			return err
-		}
-		tmps, encoded, err := s.stageEncoded(entries, true, false)
-		if err != nil {
-			return err
-		}
-		for i, e := range entries {
-			p := s.readyPlacement(tmps[i], e)
-			if err := s.placeFile(p); err != nil {
-				s.unplace(placed)
-				s.removeTemps(tmps[i:])
-				return err
-			}
-			placed = append(placed, p)
-			keys[i] = p.k
-		}
-		recs = entryRecords(encoded)
+	ch, err := s.newChildren(entries)
+	if err != nil {
+		return err
 	}
 	if s.testingBeforeRound != nil {
 		if err := s.testingBeforeRound(); err != nil {
 			return err
 		}
 	}
-	recs = append(recs, tombstoneRecord(c.k))
-	seg, err := s.j.append(recs, keys)
+	seg, err := s.j.append(append(ch.recs, tombstoneRecord(c.k)), ch.keys)
 	if err != nil {
-		s.unplace(placed)
+		s.unplace(ch.placed)
 		return err
 	}
 	defer s.j.placed(seg)
 	s.mu.Lock()
-	for _, p := range placed {
+	for _, p := range ch.placed {
+		s.idx.add(p.q, p.k, p.due)
+	}
+	for i, b := range ch.kept {
+		p := s.readyPlacement("", entries[i])
+		s.resident[p.k] = resident{rec: b, seg: seg}
+		s.residentBytes += int64(len(b))
 		s.idx.add(p.q, p.k, p.due)
 	}
 	s.mu.Unlock()
-	s.metrics.Acked.Add(uint64(len(placed)))
+	s.metrics.Acked.Add(uint64(len(entries)))
 	s.check(s.retire(c.retired()), "remove finished claim", "path", c.path)
 	if s.kick != nil {
 		s.check(s.kick.write(appendKick(nil, '-', 0, c.k, 0)), "write kick journal", "owner", s.owner)
 	}
 	return nil
+}
+
+// children are a Forward's new entries, ready for the journal round:
+// resident (kept holds their encodings) or placed as files, unindexed.
+type children struct {
+	recs   []jrec
+	keys   []key
+	kept   [][]byte
+	placed []placement
+}
+
+// newChildren prepares entries: resident if the budget allows, else
+// staged unsynced and renamed into their queues.
+func (s *Spool) newChildren(entries []*Entry) (children, error) {
+	var ch children
+	if len(entries) == 0 {
+		return ch, nil
+	}
+	if err := s.checkSpace(); err != nil {
+		return ch, err
+	}
+	encoded, size, err := encodeAll(entries)
+	if err != nil {
+		return ch, err
+	}
+	ch.keys = make([]key, len(entries))
+	if s.residentRoom(size) {
+		for i, e := range entries {
+			ch.keys[i], _ = parseKey(e.ID)
+		}
+		ch.recs, ch.kept = entryRecords(encoded), encoded
+		return ch, nil
+	}
+	tmps, _, err := s.stageEncoded(entries, true, false)
+	if err != nil {
+		return ch, err
+	}
+	for i, e := range entries {
+		p := s.readyPlacement(tmps[i], e)
+		if err := s.placeFile(p); err != nil {
+			s.unplace(ch.placed)
+			s.removeTemps(tmps[i:])
+			return ch, err
+		}
+		ch.placed = append(ch.placed, p)
+		ch.keys[i] = p.k
+	}
+	ch.recs = entryRecords(encoded)
+	return ch, nil
 }
 
 // unplace removes new entries placed but never acknowledged.

@@ -126,6 +126,15 @@ func TestIDs(t *testing.T) {
 	if !slices.IsSorted(ids) {
 		t.Error("ids made later do not sort later")
 	}
+	// Made in one millisecond (or with a clock that went back), they still
+	// sort in the order they were made.
+	same := make([]string, 1000)
+	for i := range same {
+		same[i] = newID(t0)
+	}
+	if !slices.IsSorted(same) || len(slices.Compact(slices.Clone(same))) != len(same) {
+		t.Error("ids of one millisecond are not increasing")
+	}
 	a, _ := parseKey(ids[0])
 	b, _ := parseKey(ids[1])
 	if bytes.Compare(a[:], b[:]) >= 0 {

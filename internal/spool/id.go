@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -39,11 +40,13 @@ var digit = func() (d [256]byte) {
 type key [12]byte
 
 // newID returns a fresh ID for time t. The 45 random bits come from the
-// runtime's ChaCha8 generator, seeded from the OS: two IDs made in the same
-// millisecond collide with probability 2^-45.
+// runtime's ChaCha8 generator, seeded from the OS. IDs this process makes
+// increase: one that would not sort after the last (same millisecond, or
+// a clock that went back) takes the last one's bits plus one instead, so
+// queues are FIFO by arrival within a process, also within a millisecond.
+// Hash directories still spread, as each millisecond starts at random.
 func newID(t time.Time) string {
-	ms := uint64(t.UnixMilli())
-	r := rand.Uint64()
+	ms, r := nextID(uint64(t.UnixMilli()), rand.Uint64()&(1<<(5*idRandChars)-1))
 	var b [idLen]byte
 	for i := idTimeChars - 1; i >= 0; i-- {
 		b[i] = alphabet[ms&31]
@@ -54,6 +57,25 @@ func newID(t time.Time) string {
 		r >>= 5
 	}
 	return string(b[:])
+}
+
+var (
+	idMu             sync.Mutex
+	lastMS, lastRand uint64
+)
+
+// nextID returns (ms, r), or the smallest pair after the last one made.
+func nextID(ms, r uint64) (uint64, uint64) {
+	idMu.Lock()
+	defer idMu.Unlock()
+	if ms < lastMS || ms == lastMS && r <= lastRand {
+		ms, r = lastMS, lastRand+1
+		if r == 1<<(5*idRandChars) {
+			ms, r = ms+1, 0
+		}
+	}
+	lastMS, lastRand = ms, r
+	return ms, r
 }
 
 // parseKey packs a textual ID; ok is false when s is not a well-formed ID.

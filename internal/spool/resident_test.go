@@ -43,8 +43,8 @@ func TestResidentEntryNeedsNoFile(t *testing.T) {
 	if err := mustClaim(t, s, Out, time.Second).Done(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if m := s.Metrics(); m.FilesCreated != 1 || m.Torn != 0 {
-		t.Fatalf("files created %d (want the child's only), torn %d", m.FilesCreated, m.Torn)
+	if m := s.Metrics(); m.FilesCreated != 0 || m.Torn != 0 {
+		t.Fatalf("files created %d, torn %d", m.FilesCreated, m.Torn)
 	}
 	if _, err := s.Get(ids[0]); err == nil {
 		t.Fatal("finished child still there")
@@ -123,5 +123,46 @@ func TestResidentClaimCrashCounted(t *testing.T) {
 			t.Fatalf("shunted %+v", c.Envelope)
 		}
 		return
+	}
+}
+
+// A Forward of resident entries, then a crash: the children come back
+// from the journal (their parent's tombstone is in the same round) and the
+// parent does not; cut before the round, the parent comes back (its claim
+// counted) and no child does.
+func TestResidentForwardCrash(t *testing.T) {
+	for _, cut := range []bool{false, true} {
+		dir := t.TempDir()
+		opts := residentOptions(t, dir)
+		s := openTest(t, opts)
+		parent := mustEnqueue(t, s, newItem(In, "post"))
+		c := mustClaim(t, s, In, time.Second)
+		if cut {
+			s.testingBeforeRound = func() error { return errCrash }
+		}
+		ids, err := c.Forward(context.Background(), newItem(Out, "copy 1"), newItem(Out, "copy 2"))
+		if cut != (err != nil) {
+			t.Fatalf("cut %v: forward: %v", cut, err)
+		}
+		s.abandon()
+		s2 := openTest(t, opts)
+		if cut {
+			if s2.Counts()[Out] != 0 {
+				t.Fatalf("cut: out holds %d", s2.Counts()[Out])
+			}
+			c := mustClaim(t, s2, In, time.Second)
+			if c.ID != parent || c.Envelope.Attempts != 1 {
+				t.Fatalf("cut: claimed %s attempts %d", c.ID, c.Envelope.Attempts)
+			}
+			continue
+		}
+		assertEmpty(t, s2, In)
+		got := map[string]bool{}
+		for range 2 {
+			got[mustClaim(t, s2, Out, time.Second).ID] = true
+		}
+		if !got[ids[0]] || !got[ids[1]] || s2.Metrics().Restored != 2 {
+			t.Fatalf("children %v, restored %d; want %v", got, s2.Metrics().Restored, ids)
+		}
 	}
 }
