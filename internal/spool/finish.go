@@ -81,7 +81,7 @@ func (s *Spool) newChildren(entries []*Entry) (children, error) {
 		ch.recs, ch.kept = entryRecords(encoded), encoded
 		return ch, nil
 	}
-	tmps, _, err := s.stageEncoded(entries, true, false)
+	tmps, err := s.stageEncoded(entries, encoded, true, false)
 	if err != nil {
 		return ch, err
 	}

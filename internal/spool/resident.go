@@ -122,7 +122,7 @@ func (s *Spool) materialize(upTo uint64) error {
 	for i, r := range ready {
 		e, err := decodeBytes(r.res.rec)
 		if err == nil {
-			err = s.writeResident(e, s.readyPath(Queues[r.q], e.ID))
+			err = s.writeResident(e, r.res.rec, s.readyPath(Queues[r.q], e.ID))
 		}
 		due := int64(0)
 		if e != nil && r.q == retryIdx && !e.Envelope.NotBefore.IsZero() {
@@ -155,16 +155,17 @@ func (c *Claim) materialize(upTo uint64) error {
 	if c.state != claimOpen || c.resident == nil || c.resident.seg > upTo {
 		return nil
 	}
-	if err := c.s.writeResident(&c.Entry, c.path); err != nil {
+	if err := c.s.writeResident(&c.Entry, c.resident.rec, c.path); err != nil {
 		return fmt.Errorf("spool checkpoint: claim %s: %w", c.ID, err)
 	}
 	c.resident = nil
 	return nil
 }
 
-// writeResident writes e's file at path (staged, renamed, not synced).
-func (s *Spool) writeResident(e *Entry, path string) error {
-	tmps, _, err := s.stageEncoded([]*Entry{e}, true, false)
+// writeResident writes e, encoded as rec, at path (staged, renamed, not
+// synced).
+func (s *Spool) writeResident(e *Entry, rec []byte, path string) error {
+	tmps, err := s.stageEncoded([]*Entry{e}, [][]byte{rec}, true, false)
 	if err != nil {
 		return err
 	}

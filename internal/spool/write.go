@@ -82,12 +82,14 @@ func (s *Spool) enqueueJournaled(entries []*Entry) error {
 	for i, e := range entries {
 		keys[i], _ = parseKey(e.ID)
 	}
-	if recs, size, err := encodeAll(entries); err != nil {
+	recs, size, err := encodeAll(entries)
+	if err != nil {
 		return err
-	} else if s.residentRoom(size) {
+	}
+	if s.residentRoom(size) {
 		return s.enqueueResident(entries, recs, keys)
 	}
-	tmps, recs, err := s.stageEncoded(entries, true, false)
+	tmps, err := s.stageEncoded(entries, recs, true, false)
 	if err != nil {
 		return err
 	}
@@ -220,29 +222,27 @@ func (s *Spool) stage(e *Entry, reuse bool) (string, error) {
 func (s *Spool) stageAll(entries []*Entry, reuse bool) ([]string, error) {
 	// In SyncFS mode the committer's syncfs makes the data durable
 	// together with the directory entries.
-	tmps, _, err := s.stageEncoded(entries, reuse, !s.syncFS)
-	return tmps, err
+	recs, _, err := encodeAll(entries)
+	if err != nil {
+		return nil, err
+	}
+	return s.stageEncoded(entries, recs, reuse, !s.syncFS)
 }
 
-// stageEncoded is stageAll, also returning the encoded entries; sync
+// stageEncoded is stageAll for entries already encoded as recs; sync
 // false leaves the data unsynced.
-func (s *Spool) stageEncoded(entries []*Entry, reuse, sync bool) ([]string, [][]byte, error) {
+func (s *Spool) stageEncoded(entries []*Entry, recs [][]byte, reuse, sync bool) ([]string, error) {
 	tmps := make([]string, 0, len(entries))
 	files := make([]*os.File, 0, len(entries))
-	recs := make([][]byte, 0, len(entries))
-	fail := func(err error) ([]string, [][]byte, error) {
+	fail := func(err error) ([]string, error) {
 		for i, f := range files {
 			_ = f.Close()
 			s.check(os.Remove(tmps[i]), "remove temp entry", "path", tmps[i])
 		}
-		return nil, nil, err
+		return nil, err
 	}
-	for _, e := range entries {
-		b, err := encodeBytes(e)
-		if err != nil {
-			return fail(err)
-		}
-		recs = append(recs, b)
+	for i, e := range entries {
+		b := recs[i]
 		f, path, reused, err := s.openTemp(e.ID, reuse)
 		if err != nil {
 			return fail(diskErr("create", path, err, &s.metrics))
@@ -278,7 +278,7 @@ func (s *Spool) stageEncoded(entries []*Entry, reuse, sync bool) ([]string, [][]
 	}
 	if cerr != nil {
 		s.removeTemps(tmps)
-		return nil, nil, cerr
+		return nil, cerr
 	}
-	return tmps, recs, nil
+	return tmps, nil
 }
