@@ -171,7 +171,7 @@ func (s *Spool) settleFamily(id string, fam []found) (complete bool, err error) 
 // removeFile unlinks path, ignoring a missing file. The removal needs no
 // sync: if it is lost, the next Open decides the same way.
 func (s *Spool) removeFile(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := removeIfExists(path); err != nil {
 		return fmt.Errorf("spool open: %w", err)
 	}
 	return nil
