@@ -171,7 +171,7 @@ func (s *Spool) Unshunt(ctx context.Context, id string) error {
 	}
 	o := newOp()
 	o.place = []placement{s.readyPlacement(tmp, e)}
-	o.after = []retired{{path: dst, id: id, k: k, size: len(e.Message)}}
+	o.after = []retired{{path: dst, k: k, size: len(e.Message)}}
 	if err := s.run(o); err != nil {
 		s.check(os.Rename(dst, src), "give back shunted entry", "id", id)
 		return fmt.Errorf("spool unshunt %s: %w", id, err)

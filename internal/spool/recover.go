@@ -114,7 +114,7 @@ func (s *Spool) recoverClaim(owner, path string, k key, families map[key][]found
 	}
 	o := newOp()
 	o.place = []placement{s.readyPlacement(tmp, e)}
-	o.after = []retired{{path: path, id: id, k: k, size: -1}}
+	o.after = []retired{{path: path, k: k, size: -1}}
 	return o, nil
 }
 

@@ -50,14 +50,13 @@ type spares struct {
 // spare. size is the entry's message size; a negative size means unlink.
 type retired struct {
 	path string
-	id   string
-	k    key
+	k    key // the entry's id
 	size int
 }
 
-// retiredClaim is c's claim file, retired.
+// retired is c's claim file, retired.
 func (c *Claim) retired() retired {
-	return retired{path: c.path, id: c.ID, k: c.k, size: len(c.Message)}
+	return retired{path: c.path, k: c.k, size: len(c.Message)}
 }
 
 // take pops a spare that did not last hold id.
@@ -104,7 +103,7 @@ func (s *Spool) retire(r retired) error {
 		path := s.tempPath()
 		err := os.Rename(r.path, path)
 		if err == nil {
-			s.spares.put(spare{path: path, id: r.id})
+			s.spares.put(spare{path: path, id: r.k.String()})
 			return nil
 		}
 		if errors.Is(err, os.ErrNotExist) {
