@@ -9,18 +9,22 @@ import (
 	"time"
 )
 
-// countSink is a minimal SMTP sink that counts the recipients of every
-// completed transaction. It answers pipelined commands in one write per
-// batch (it flushes only when it has no more input buffered), so it costs
-// little next to the client it measures.
-type countSink struct {
-	ln         net.Listener
-	rcpts      atomic.Int64
-	msgs       atomic.Int64
-	pipelining bool
+// sink is an SMTP server on loopback that herald delivers to and the
+// ceiling client drives: it counts the recipients it has taken.
+type sink interface {
+	addr() string
+	// expect starts waiting for n more recipients than the sink has now.
+	expect(n int64) *expectation
+	// count is the recipients taken so far.
+	count() int64
+	close() error
+}
 
-	mu  sync.Mutex
-	exp *expectation // set by expect
+// tally counts a sink's recipients and times an expectation of them.
+type tally struct {
+	rcpts atomic.Int64
+	mu    sync.Mutex
+	exp   *expectation // set by expect
 }
 
 // expectation records when the first and the last of a number of
@@ -32,21 +36,31 @@ type expectation struct {
 	done         chan struct{}
 }
 
-// expect starts waiting for n more recipients than the sink has now.
-func (s *countSink) expect(n int64) *expectation {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	base := s.rcpts.Load()
-	s.exp = &expectation{base: base, target: base + n, done: make(chan struct{})}
-	return s.exp
+func (t *tally) expect(n int64) *expectation {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	base := t.rcpts.Load()
+	t.exp = &expectation{base: base, target: base + n, done: make(chan struct{})}
+	return t.exp
 }
 
-// add counts a transaction's recipients and updates the expectation.
-func (s *countSink) add(n int64) {
-	total := s.rcpts.Add(n)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.exp
+func (t *tally) count() int64 { return t.rcpts.Load() }
+
+// add counts n more recipients, taken now (sessions add concurrently).
+func (t *tally) add(n int64) { t.reached(t.rcpts.Add(n)) }
+
+// set records that total recipients have been taken by now (one reader
+// follows the sink's own count).
+func (t *tally) set(total int64) {
+	t.rcpts.Store(total)
+	t.reached(total)
+}
+
+// reached times the expectation against a new total.
+func (t *tally) reached(total int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.exp
 	if e == nil || !e.last.IsZero() {
 		return
 	}
@@ -58,6 +72,18 @@ func (s *countSink) add(n int64) {
 		e.last = now
 		close(e.done)
 	}
+}
+
+// countSink is a minimal SMTP sink in this process that counts the
+// recipients of every completed transaction. It answers pipelined
+// commands in one write per batch (it flushes only when it has no more
+// input buffered), so it costs little next to the client it measures:
+// the strictest ceiling.
+type countSink struct {
+	tally
+	ln         net.Listener
+	msgs       atomic.Int64
+	pipelining bool
 }
 
 func startSink(pipelining bool) (*countSink, error) {
