@@ -7,9 +7,10 @@
 package main
 
 import (
-	"errors"
+	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sort"
@@ -17,9 +18,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/emersion/go-smtp"
 )
+
+var pipelining *bool
 
 func main() {
 	var (
@@ -30,6 +31,7 @@ func main() {
 		duration = flag.Duration("duration", 10*time.Second, "how long to send")
 		perConn  = flag.Int("per-conn", 100, "messages per connection before reconnecting")
 	)
+	pipelining = flag.Bool("pipelining", true, "send MAIL, RCPT and DATA in one write (RFC 2920), as Postfix's LMTP client does; false: one command per round trip")
 	flag.Parse()
 	if err := run(*addr, *rcpt, *sessions, *size, *duration, *perConn); err != nil {
 		fmt.Fprintln(os.Stderr, "lmtpload:", err)
@@ -94,9 +96,15 @@ func session(addr, rcpt string, size, worker int, seq *int, perConn int, deadlin
 	if err != nil {
 		return 0, nil, err
 	}
-	c := smtp.NewClientLMTP(conn)
-	defer c.Close()
-	if err := c.Hello("lmtpload"); err != nil {
+	defer conn.Close()
+	c := &client{conn: conn, r: bufio.NewReaderSize(conn, 4096), pipelining: *pipelining}
+	if _, err := c.reply('2'); err != nil { // greeting
+		return 0, nil, err
+	}
+	if err := c.send("LHLO lmtpload\r\n"); err != nil {
+		return 0, nil, err
+	}
+	if _, err := c.reply('2'); err != nil {
 		return 0, nil, err
 	}
 	var lats []time.Duration
@@ -105,39 +113,87 @@ func session(addr, rcpt string, size, worker int, seq *int, perConn int, deadlin
 		*seq++
 		msg := message(size, worker, *seq)
 		t0 := time.Now()
-		if err := send(c, rcpt, msg); err != nil {
+		if err := c.transaction(rcpt, msg); err != nil {
 			return n, lats, err
 		}
 		lats = append(lats, time.Since(t0))
 	}
-	return n, lats, c.Quit()
+	if err := c.send("QUIT\r\n"); err != nil {
+		return n, lats, err
+	}
+	_, err = c.reply('2')
+	return n, lats, err
 }
 
-func send(c *smtp.Client, rcpt string, msg []byte) error {
-	// SIZE= as Postfix's LMTP client declares it when the server offers SIZE.
-	if err := c.Mail("load@example.com", &smtp.MailOptions{Size: int64(len(msg))}); err != nil {
-		return err
-	}
-	if err := c.Rcpt(rcpt, nil); err != nil {
-		return err
-	}
-	w, err := c.Data()
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(msg); err != nil {
-		return err
-	}
-	if _, err := w.CloseWithLMTPResponse(); err != nil {
-		var le smtp.LMTPDataError
-		if errors.As(err, &le) {
-			return fmt.Errorf("refused: %w", err)
+// client is a minimal LMTP client that costs the machine little next to
+// the server it loads: the message is made ready for the wire once, and with
+// pipelining MAIL, RCPT and DATA go in one write and the body with its
+// end in another, as Postfix's LMTP client sends them to a server that
+// offers PIPELINING.
+type client struct {
+	conn       net.Conn
+	r          *bufio.Reader
+	pipelining bool
+}
+
+func (c *client) send(s string) error {
+	_, err := io.WriteString(c.conn, s)
+	return err
+}
+
+// reply reads one (possibly multiline) reply and checks its class.
+func (c *client) reply(class byte) (string, error) {
+	var all strings.Builder
+	for {
+		line, err := c.r.ReadString('\n')
+		if err != nil {
+			return "", fmt.Errorf("read reply: %w", err)
 		}
-		return err
+		all.WriteString(line)
+		if len(line) < 4 || line[3] != '-' {
+			break
+		}
 	}
-	return nil
+	got := all.String()
+	if got == "" || got[0] != class {
+		return got, fmt.Errorf("refused: %s", strings.TrimSpace(got))
+	}
+	return got, nil
 }
 
+// transaction sends one message to rcpt and reads its LMTP reply.
+func (c *client) transaction(rcpt string, msg []byte) error {
+	// SIZE= as Postfix's LMTP client declares it when the server offers SIZE.
+	cmds := []string{fmt.Sprintf("MAIL FROM:<load@example.com> SIZE=%d\r\n", len(msg)), "RCPT TO:<" + rcpt + ">\r\n", "DATA\r\n"}
+	classes := []byte{'2', '2', '3'}
+	if c.pipelining {
+		if err := c.send(strings.Join(cmds, "")); err != nil {
+			return err
+		}
+		for _, cl := range classes {
+			if _, err := c.reply(cl); err != nil {
+				return err
+			}
+		}
+	} else {
+		for i, cmd := range cmds {
+			if err := c.send(cmd); err != nil {
+				return err
+			}
+			if _, err := c.reply(classes[i]); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := c.conn.Write(msg); err != nil {
+		return err
+	}
+	_, err := c.reply('2') // one recipient, one LMTP reply
+	return err
+}
+
+// message is a message of about size bytes ended with the lone dot, ready
+// for the wire (no line of it starts with a dot, so none needs stuffing).
 func message(size, worker, seq int) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "From: load@example.com\r\nTo: bench\r\nSubject: load %d-%d\r\nMessage-ID: <%d.%d.%d@lmtpload>\r\n\r\n",
@@ -146,5 +202,6 @@ func message(size, worker, seq int) []byte {
 	for b.Len() < size {
 		b.WriteString(line)
 	}
+	b.WriteString(".\r\n")
 	return []byte(b.String())
 }
