@@ -11,6 +11,9 @@
 //     its entry durable.
 //   - Failures map to codes only here: temporary 451 4.3.0, disk full
 //     452 4.3.1, too big 552 5.3.4, malformed 554 5.6.0.
+//   - Replies to a pipelined group go in one write, once the session has
+//     handled every command it has received (replies.go); a reply is
+//     never held while the server waits for the client.
 //   - A panic in a session is recovered by go-smtp, which answers 421 to
 //     the recipients still waiting; it is counted in Panics.
 package lmtp

@@ -102,7 +102,7 @@ func New(b Backend, opts Options) *Server {
 // Serve accepts connections on ln until Shutdown or Close; it returns nil
 // after a shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.smtp.Serve(ln)
+	err := s.smtp.Serve(replyListener{ln})
 	if errors.Is(err, net.ErrClosed) || errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}

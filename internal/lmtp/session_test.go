@@ -234,3 +234,32 @@ func FuzzLMTPSession(f *testing.F) {
 		}
 	})
 }
+
+// A client pipelining as Postfix's LMTP client does (RFC 2920) gets every
+// reply of its group, and the message is accepted.
+func TestPipelinedSession(t *testing.T) {
+	e := start(t, -1)
+	c := dial(t, e.addr)
+	fmt.Fprint(c.c, "LHLO client.test\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<dev@lists.example.org>\r\n"+
+		"RCPT TO:<nosuch@lists.example.org>\r\nDATA\r\n")
+	for _, want := range []string{"250", "250", "250", "550 5.1.1", "354"} {
+		if r := c.reply(); !strings.HasPrefix(r, want) {
+			t.Fatalf("reply %q, want %s", r, want)
+		}
+	}
+	fmt.Fprintf(c.c, "%s.\r\nMAIL FROM:<bob@example.com>\r\nRCPT TO:<dev@lists.example.org>\r\nDATA\r\n", message(500))
+	for _, want := range []string{"250", "250", "250", "354"} {
+		if r := c.reply(); !strings.HasPrefix(r, want) {
+			t.Fatalf("reply %q, want %s", r, want)
+		}
+	}
+	fmt.Fprintf(c.c, "%s.\r\nQUIT\r\n", message(500))
+	for _, want := range []string{"250", "221"} {
+		if r := c.reply(); !strings.HasPrefix(r, want) {
+			t.Fatalf("reply %q, want %s", r, want)
+		}
+	}
+	if n := e.spool.Counts()[spool.In]; n != 2 {
+		t.Errorf("%d entries in the in queue, want 2", n)
+	}
+}
