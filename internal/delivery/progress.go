@@ -42,6 +42,14 @@ const defaultProgressSync = 50 * time.Millisecond
 // A torn last line (no newline) is ignored on load: those recipients are
 // sent again, never lost.
 //
+// A finished entry's file is not unlinked but emptied and kept as a spare
+// (<dir>/.spare-N), and the next entry's journal is a spare renamed to its
+// name: a new inode costs some file systems a millisecond of CPU (ext4
+// without a journal scans recently freed inodes), far more than a
+// truncate and two renames. A spare is emptied before it is renamed
+// away, so no journal ever starts with another entry's records; spares
+// left by a crash are removed at start.
+//
 // The spool's Claim.Update could carry the same progress, but it rewrites
 // the whole entry (message included) on every call; an append-only
 // journal costs a few bytes per transaction.
@@ -50,19 +58,22 @@ type journal struct {
 	log      *slog.Logger
 	interval time.Duration
 
-	mu      sync.Mutex
-	dirty   []*progress // written since the last round
-	created bool        // a file was created since the last round
-	kick    chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
+	mu       sync.Mutex
+	dirty    []*progress // written since the last round
+	created  bool        // a file was created or renamed in since the last round
+	spares   []string    // emptied files to rename for new journals
+	spareSeq int
+	kick     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // progress is the journal of one entry.
 type progress struct {
-	j    *journal
-	path string
-	done map[string]bool // loaded at open: already accepted
+	j      *journal
+	path   string
+	done   map[string]bool // loaded at open: already accepted
+	exists bool            // an earlier attempt left a file: append to it
 
 	mu     sync.Mutex // guards buf, closed, and f's creation; held across a write
 	buf    []byte
@@ -84,6 +95,9 @@ func newJournal(dir string, interval time.Duration, log *slog.Logger) (*journal,
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("delivery progress dir: %w", err)
+	}
+	if err := removeSpares(dir); err != nil {
+		return nil, err
 	}
 	go j.syncer()
 	return j, nil
@@ -117,6 +131,7 @@ func (j *journal) open(id string) (*progress, error) {
 	case err != nil:
 		return nil, fmt.Errorf("read delivery progress %s: %w", id, err)
 	}
+	p.exists = true
 	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
 		sc := bufio.NewScanner(bytes.NewReader(b[:i+1]))
 		sc.Buffer(make([]byte, 0, 4096), 1<<20)
@@ -143,9 +158,9 @@ func (p *progress) add(addrs []string) error {
 		return nil
 	}
 	if p.f == nil {
-		f, err := os.OpenFile(p.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+		f, err := j.create(p.path, p.exists)
 		if err != nil {
-			return fmt.Errorf("open delivery progress: %w", err)
+			return err
 		}
 		p.fmu.Lock()
 		p.f = f
@@ -181,6 +196,9 @@ func (p *progress) remove() {
 		return
 	}
 	p.shut(false)
+	if p.j.retire(p.path) {
+		return
+	}
 	if err := os.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		p.j.log.Warn("remove delivery progress", "path", p.path, "err", err)
 	}
@@ -294,6 +312,9 @@ func (j *journal) sweep(age time.Duration) {
 		return
 	}
 	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), sparePrefix) {
+			continue
+		}
 		info, err := e.Info()
 		if err != nil || time.Since(info.ModTime()) < age {
 			continue
@@ -302,4 +323,84 @@ func (j *journal) sweep(age time.Duration) {
 			j.log.Warn("remove stale delivery progress", "id", e.Name(), "err", err)
 		}
 	}
+}
+
+// Spare files (see journal).
+const (
+	sparePrefix = ".spare-"
+	maxSpares   = 64
+)
+
+// create opens path for appending: the earlier attempt's file if it
+// exists, else a spare renamed to it, else a new file.
+func (j *journal) create(path string, exists bool) (*os.File, error) {
+	flags := os.O_WRONLY | os.O_APPEND
+	if !exists {
+		if spare := j.takeSpare(); spare != "" {
+			if err := os.Rename(spare, path); err == nil {
+				if f, err := os.OpenFile(path, flags, 0o640); err == nil {
+					return f, nil
+				}
+			}
+			// A spare that cannot be used: a new file instead.
+		}
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(path, flags, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open delivery progress: %w", err)
+	}
+	return f, nil
+}
+
+func (j *journal) takeSpare() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	n := len(j.spares)
+	if n == 0 {
+		return ""
+	}
+	spare := j.spares[n-1]
+	j.spares = j.spares[:n-1]
+	return spare
+}
+
+// retire empties a finished entry's journal and keeps it as a spare,
+// unless there are enough; false if it was not kept.
+func (j *journal) retire(path string) bool {
+	j.mu.Lock()
+	full := len(j.spares) >= maxSpares
+	j.spareSeq++
+	spare := filepath.Join(j.dir, fmt.Sprintf("%s%d", sparePrefix, j.spareSeq))
+	j.mu.Unlock()
+	if full {
+		return false
+	}
+	// Emptied first: renamed, it must hold no records of this entry.
+	if err := os.Truncate(path, 0); err != nil {
+		return false
+	}
+	if err := os.Rename(path, spare); err != nil {
+		return false
+	}
+	j.mu.Lock()
+	j.spares = append(j.spares, spare)
+	j.mu.Unlock()
+	return true
+}
+
+// removeSpares deletes the spares a previous run left.
+func removeSpares(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("delivery progress dir: %w", err)
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), sparePrefix) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("remove delivery progress spare: %w", err)
+			}
+		}
+	}
+	return nil
 }

@@ -1,11 +1,14 @@
 package delivery
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -94,3 +97,74 @@ func TestJournalSyncRounds(t *testing.T) {
 }
 
 func addr(c, i int) string { return fmt.Sprintf("u%d-%d@example.com", c, i) }
+
+// inode is the inode number of path.
+func inode(t *testing.T, path string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
+func TestJournalReusesSpareFiles(t *testing.T) {
+	dir := t.TempDir()
+	j, err := newJournal(dir, time.Hour, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	a, err := j.open("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.add([]string{"x@example.com", "y@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	ino := inode(t, filepath.Join(dir, "a"))
+	a.remove()
+	if _, err := os.Stat(filepath.Join(dir, "a")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("finished journal still there: %v", err)
+	}
+	b, err := j.open("b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.add([]string{"z@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	b.keep()
+	if got := inode(t, filepath.Join(dir, "b")); got != ino {
+		t.Errorf("b's journal is inode %d, not a's spare %d", got, ino)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "b")); string(data) != "z@example.com\n" {
+		t.Errorf("b's journal holds %q: a spare must start empty", data)
+	}
+	// An earlier attempt's journal is appended to, never replaced by a spare.
+	b.remove()
+	if err := os.WriteFile(filepath.Join(dir, "c"), []byte("old@example.com\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	c, err := j.open("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.add([]string{"new@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	c.keep()
+	if data, _ := os.ReadFile(filepath.Join(dir, "c")); string(data) != "old@example.com\nnew@example.com\n" {
+		t.Errorf("c's journal holds %q", data)
+	}
+	// Spares left behind are removed at start.
+	j.close()
+	j2, err := newJournal(dir, time.Hour, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j2.close()
+	if m, _ := filepath.Glob(filepath.Join(dir, sparePrefix+"*")); len(m) != 0 {
+		t.Errorf("spares left after a restart: %v", m)
+	}
+}
