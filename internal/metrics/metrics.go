@@ -74,6 +74,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			{"files_created", m.FilesCreated}, {"spares_reused", m.SparesReused},
 			{"journal_syncs", m.JournalSyncs}, {"checkpoints", m.Checkpoints},
 			{"restored", m.Restored},
+			{"carried", m.Carried},
 		} {
 			counter(spoolOps, float64(op.v), op.name)
 		}

@@ -39,14 +39,17 @@ import (
 //     commits through the group commit, syncing its own files only.
 //
 // A checkpoint starts a new segment, waits until the file work of every
-// round of the old ones is done, writes the files of their resident
-// entries (ready ones into their queues, claimed ones as claim files),
-// syncs the file system (all those files and removals are now durable)
-// and deletes the old segments. It runs when
-// the journal has been quiet for checkpointQuiet, else every
-// checkpointEvery or when a segment passes checkpointBytes, and at Close.
-// Only then are the entries announced to other processes (kick journal):
-// no other process takes an entry that this one's segments could restore.
+// round of the old ones is done, carries their ready resident entries
+// into the new segment (one sequential write, see resident.go), writes
+// the files of their claimed resident entries (claim files), syncs the
+// file system (all those files and removals are now durable) and deletes
+// the old segments. It runs when the journal has been quiet for
+// checkpointQuiet, else every checkpointEvery or when a segment passes
+// checkpointBytes of new records. The checkpoint at Close (and one asked
+// for by a full disk) writes the ready resident entries as files instead
+// of carrying them. Only entries with files are announced to other
+// processes (kick journal), at the checkpoint that makes them durable: no
+// other process takes an entry that this one's segments could restore.
 //
 // After a crash, Open reads the segments of dead owners. A claim file
 // whose tombstone is there is dropped (finished; its removal was lost).
@@ -56,8 +59,10 @@ import (
 // recovery counted per claim record, unless it is finished,
 // or is a Forward's child whose parent's tombstone is missing (the round
 // was cut short: the parent is processed again, and recovery settles any
-// placed children as a family, see doc.go). Then the segments go. An Open
-// also reads live owners' segments and leaves their entries to them.
+// placed children as a family, see doc.go); a carried record has no such
+// condition (its round was complete). Then the segments go. An Open
+// also reads live owners' segments and leaves their entries to them (a
+// one-shot command shows them: Counts, List, Get).
 //
 // The journal relies on syncfs for checkpoints (Linux).
 const (
@@ -75,11 +80,15 @@ const (
 type journal struct {
 	s *Spool
 
-	wmu    sync.Mutex // held by a round's write+sync and by rotate
-	f      *os.File   // current segment
-	seg    uint64     // its number
-	size   int64      // its length
-	oldest uint64     // the oldest segment not yet deleted
+	wmu  sync.Mutex // held by a round's write+sync and by rotate
+	f    *os.File   // current segment
+	seg  uint64     // its number
+	size int64      // its length
+	// carried is how much of size is carried records: they are not new
+	// work, so they neither make a checkpoint due nor count toward
+	// checkpointBytes (else every checkpoint would call for the next).
+	carried int64
+	oldest  uint64 // the oldest segment not yet deleted
 
 	mu       sync.Mutex
 	cond     *sync.Cond // signals inflight changes and new rounds
@@ -100,6 +109,10 @@ const (
 	kindEntry     = 'E' // an encoded entry, exactly as its file
 	kindTombstone = 'T' // 12-byte keys of entries finished (Done, Forward)
 	kindClaim     = 'K' // 12-byte key of a resident entry claimed (resident.go)
+	// kindCarried is an encoded entry carried forward by a checkpoint from
+	// a segment it deletes (resident.go): restored after a crash without
+	// the conditions of the round that first journaled it.
+	kindCarried = 'C'
 )
 
 // jrec is one record to append.
@@ -128,11 +141,12 @@ func tombstoneRecord(keys ...key) jrec {
 
 // jround is one writer's records for one syncer round.
 type jround struct {
-	recs []jrec
-	keys []key
-	seg  uint64 // set by the syncer: the segment the records went to
-	err  error
-	done chan struct{}
+	recs    []jrec
+	keys    []key
+	carried bool   // a checkpoint's carried records (j.carried)
+	seg     uint64 // set by the syncer: the segment the records went to
+	err     error
+	done    chan struct{}
 }
 
 func (s *Spool) openJournal() error {
@@ -176,7 +190,7 @@ func (j *journal) newSegment(n uint64) error {
 		_ = f.Close()
 		return diskErr("sync journal directory", j.s.sub(journalDir), err, &j.s.metrics)
 	}
-	j.f, j.seg, j.size = f, n, 0
+	j.f, j.seg, j.size, j.carried = f, n, 0, 0
 	return nil
 }
 
@@ -200,7 +214,11 @@ func (j *journal) append(recs []jrec, keys []key) (uint64, error) {
 }
 
 func (j *journal) appendOnce(recs []jrec, keys []key) (uint64, error) {
-	r := &jround{recs: recs, keys: keys, done: make(chan struct{})}
+	return j.appendRound(&jround{recs: recs, keys: keys, done: make(chan struct{})})
+}
+
+// appendRound waits until r is durable.
+func (j *journal) appendRound(r *jround) (uint64, error) {
 	j.mu.Lock()
 	if j.stopped {
 		j.mu.Unlock()
@@ -247,22 +265,30 @@ func (j *journal) syncer() {
 // write appends the batch's records as one write and one fdatasync.
 func (j *journal) write(batch []*jround) {
 	var buf []byte
-	entries := 0
+	entries, carried := 0, 0
 	for _, r := range batch {
+		start := len(buf)
 		for _, rec := range r.recs {
 			buf = binary.BigEndian.AppendUint32(buf, uint32(len(rec.b)+1))
 			buf = append(buf, rec.kind)
 			buf = append(buf, rec.b...)
 		}
-		entries += len(r.keys)
+		if r.carried {
+			carried += len(buf) - start
+		} else {
+			entries += len(r.keys)
+		}
 	}
 	j.wmu.Lock()
 	err := j.writeSync(buf)
 	seg := j.seg
 	if err == nil {
+		j.carried += int64(carried)
 		j.mu.Lock()
 		j.inflight[seg] += len(batch)
-		j.lastWrite = time.Now()
+		if carried < len(buf) { // new work, not only a checkpoint's carrying
+			j.lastWrite = time.Now()
+		}
 		for _, r := range batch {
 			j.segKeys[seg] = append(j.segKeys[seg], r.keys...)
 		}
@@ -331,11 +357,21 @@ func (j *journal) noteClaim(k key) error {
 //
 // It may wait for claims being finished (to write resident claims' files),
 // so it must never run on a goroutine that holds a claim's lock.
-func (j *journal) checkpoint() error {
+func (j *journal) checkpoint() error { return j.checkpointWith(false) }
+
+// checkpointWith checkpoints; with carry, the ready resident entries of
+// the old segments are carried into the new one instead of written as
+// files (see resident.go), and a segment holding nothing but carried
+// records is no reason for a checkpoint.
+func (j *journal) checkpointWith(carry bool) error {
 	j.ckMu.Lock()
 	defer j.ckMu.Unlock()
 	j.wmu.Lock()
-	if j.size == 0 && j.oldest == j.seg {
+	fresh := j.size
+	if carry {
+		fresh -= j.carried
+	}
+	if fresh == 0 && j.oldest == j.seg {
 		j.wmu.Unlock()
 		return nil // nothing journaled since the last checkpoint
 	}
@@ -356,6 +392,11 @@ func (j *journal) checkpoint() error {
 		j.cond.Wait()
 	}
 	j.mu.Unlock()
+	if carry {
+		if err := j.s.carryResidents(old); err != nil {
+			return err
+		}
+	}
 	if err := j.s.materialize(old); err != nil {
 		return err
 	}
@@ -425,6 +466,9 @@ func (j *journal) forget(n uint64) {
 	var kicks []byte
 	s.mu.Lock()
 	for _, k := range gone {
+		if _, res := s.resident[k]; res {
+			continue // carried: still in memory and the journal only
+		}
 		if q := s.idx.lookup(k); q >= 0 {
 			kicks = appendKick(kicks, '+', q, k, 0)
 		}
@@ -453,7 +497,7 @@ func (j *journal) checkpointer() {
 			if j.s.noTimedCheckpoint || !j.due(now) {
 				continue
 			}
-			if err := j.checkpoint(); err != nil {
+			if err := j.checkpointWith(true); err != nil {
 				j.s.log.Error("journal checkpoint failed", "err", err)
 			}
 		}
@@ -463,7 +507,8 @@ func (j *journal) checkpointer() {
 // due reports whether a checkpoint is due at now.
 func (j *journal) due(now time.Time) bool {
 	j.wmu.Lock()
-	size, pending := j.size, j.size > 0 || j.oldest != j.seg
+	size := j.size - j.carried
+	pending := size > 0 || j.oldest != j.seg
 	j.wmu.Unlock()
 	if !pending {
 		return false
@@ -540,6 +585,7 @@ type segmentRecords struct {
 	entries  []*Entry
 	finished map[key]bool
 	claimed  map[key]int
+	carried  map[key]bool // entries carried forward by a checkpoint
 }
 
 // readSegment decodes a segment's records up to the first torn one (a
@@ -554,7 +600,7 @@ func readSegment(path string) (*segmentRecords, error) {
 
 // parseSegment decodes a segment's bytes (see readSegment).
 func parseSegment(b []byte) *segmentRecords {
-	out := &segmentRecords{finished: map[key]bool{}, claimed: map[key]int{}}
+	out := &segmentRecords{finished: map[key]bool{}, claimed: map[key]int{}, carried: map[key]bool{}}
 	for len(b) >= 5 {
 		n := int(binary.BigEndian.Uint32(b))
 		if n < 1 || n > len(b)-4 {
@@ -563,12 +609,15 @@ func parseSegment(b []byte) *segmentRecords {
 		kind, payload := b[4], b[5:4+n]
 		b = b[4+n:]
 		switch kind {
-		case kindEntry:
+		case kindEntry, kindCarried:
 			e, err := decodeBytes(payload)
 			if err != nil {
 				return out
 			}
 			out.entries = append(out.entries, e)
+			if k, ok := parseKey(e.ID); ok && kind == kindCarried {
+				out.carried[k] = true
+			}
 		case kindTombstone:
 			if len(payload)%len(key{}) != 0 {
 				return out

@@ -36,6 +36,7 @@ type Metrics struct {
 	// counts journal checkpoints (journal.go).
 	JournalSyncs, Checkpoints uint64
 	Restored                  uint64 // entries written again from a dead owner's journal at Open
+	Carried                   uint64 // resident entries carried into a new segment by checkpoints
 }
 
 // counters are the live atomic counters behind Metrics.
@@ -46,7 +47,7 @@ type counters struct {
 	Shunts, Released, Updated, Unshunted, Recoveries atomic.Uint64
 	Torn, DiskFull, KicksRead                        atomic.Uint64
 	FilesCreated, SparesReused                       atomic.Uint64
-	JournalSyncs, Checkpoints, Restored              atomic.Uint64
+	JournalSyncs, Checkpoints, Restored, Carried     atomic.Uint64
 }
 
 // batch records one group-commit batch of n new entries.
@@ -86,6 +87,7 @@ func (s *Spool) Metrics() Metrics {
 		JournalSyncs: c.JournalSyncs.Load(),
 		Checkpoints:  c.Checkpoints.Load(),
 		Restored:     c.Restored.Load(),
+		Carried:      c.Carried.Load(),
 	}
 	for i := range m.BatchSizes {
 		m.BatchSizes[i] = c.BatchSizes[i].Load()

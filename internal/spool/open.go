@@ -78,9 +78,14 @@ func (s *Spool) open(ctx context.Context) error {
 			liveClaims[k] = true
 		}
 	}
-	liveJournaled, err := s.liveJournalKeys(live)
+	liveJournaled, pending, err := s.liveJournal(live)
 	if err != nil {
 		return err
+	}
+	if !s.useJournal {
+		// A one-shot command: live instances' journaled entries are theirs,
+		// but shown (a backlog may live in their journals only).
+		s.foreign = pending
 	}
 	s.mu.Lock()
 	for _, e := range sc.entries {

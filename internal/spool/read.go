@@ -63,6 +63,11 @@ func (s *Spool) List(queue string) ([]Entry, error) {
 	}
 	s.mu.Lock()
 	keys := s.idx.keys(qi)
+	for k, e := range s.foreign {
+		if e.Envelope.Queue == queue {
+			keys = append(keys, k)
+		}
+	}
 	s.mu.Unlock()
 	slices.SortFunc(keys, func(a, b key) int { return bytes.Compare(a[:], b[:]) })
 	out := make([]Entry, 0, len(keys))

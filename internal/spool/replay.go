@@ -17,11 +17,12 @@ type deadJournals struct {
 	owners   []string // owner of each entry
 	finished map[key]bool
 	claimed  map[key]int
+	carried  map[key]bool
 }
 
 // readDeadJournals reads the segments of the dead owners.
 func (s *Spool) readDeadJournals(dead map[string]*os.File) (*deadJournals, error) {
-	dj := &deadJournals{finished: map[key]bool{}, claimed: map[key]int{}}
+	dj := &deadJournals{finished: map[key]bool{}, claimed: map[key]int{}, carried: map[key]bool{}}
 	for owner := range dead {
 		list, err := listSegments(s.sub(journalDir), owner)
 		if err != nil {
@@ -42,6 +43,9 @@ func (s *Spool) readDeadJournals(dead map[string]*os.File) (*deadJournals, error
 			}
 			for k, n := range recs.claimed {
 				dj.claimed[k] += n
+			}
+			for k := range recs.carried {
+				dj.carried[k] = true
 			}
 		}
 	}
@@ -78,18 +82,21 @@ func (s *Spool) dropFinishedClaims(dj *deadJournals, dead map[string]*os.File) e
 // family.
 func (s *Spool) restoreJournaled(ctx context.Context, dj *deadJournals, families map[key][]found, liveClaims map[key]bool) error {
 	var ops []*op
+	restored := map[key]bool{} // a carried entry may be in two segments
 	for i, e := range dj.entries {
 		if ctx.Err() != nil {
 			return fmt.Errorf("spool open: %w", ctx.Err())
 		}
 		k, ok := parseKey(e.ID)
-		if !ok || dj.finished[k] || s.present(k, families, liveClaims) {
+		if !ok || dj.finished[k] || restored[k] || s.present(k, families, liveClaims) {
 			continue
 		}
-		if e.Parent != "" {
+		if e.Parent != "" && !dj.carried[k] {
 			// A Forward's child counts only with its parent's tombstone
 			// (same round): without it the round was cut short and the
-			// parent is processed again.
+			// parent is processed again. A carried one was journaled
+			// by a complete round (the tombstone may be gone with its
+			// segment).
 			if pk, ok := parseKey(e.Parent); !ok || !dj.finished[pk] {
 				continue
 			}
@@ -101,6 +108,7 @@ func (s *Spool) restoreJournaled(ctx context.Context, dj *deadJournals, families
 		if err != nil {
 			return fmt.Errorf("spool open: restore %s: %w", e.ID, err)
 		}
+		restored[k] = true
 		o := newOp()
 		o.place = []placement{s.readyPlacement(tmp, e)}
 		o.n = 1
@@ -166,26 +174,41 @@ func (s *Spool) otherJournalKeys() (map[key]bool, error) {
 // their writers announce them at their next checkpoint, and until then no
 // other process may take them.
 func (s *Spool) liveJournalKeys(live map[string]bool) (map[key]bool, error) {
+	keys, _, err := s.liveJournal(live)
+	return keys, err
+}
+
+// liveJournal is liveJournalKeys, with the entries not yet finished.
+func (s *Spool) liveJournal(live map[string]bool) (map[key]bool, map[key]*Entry, error) {
 	keys := map[key]bool{}
+	pending := map[key]*Entry{}
 	for owner := range live {
 		segs, err := listSegments(s.sub(journalDir), owner)
 		if err != nil {
-			return nil, fmt.Errorf("spool open: %w", err)
+			return nil, nil, fmt.Errorf("spool open: %w", err)
 		}
+		finished := map[key]bool{}
 		for _, sg := range segs {
 			recs, err := readSegment(sg.path)
 			if errors.Is(err, os.ErrNotExist) {
 				continue // checkpointed meanwhile
 			}
 			if err != nil {
-				return nil, fmt.Errorf("spool open: read journal %s: %w", sg.path, err)
+				return nil, nil, fmt.Errorf("spool open: read journal %s: %w", sg.path, err)
 			}
 			for _, e := range recs.entries {
 				if k, ok := parseKey(e.ID); ok {
 					keys[k] = true
+					pending[k] = e
 				}
 			}
+			for k := range recs.finished {
+				finished[k] = true
+			}
+		}
+		for k := range finished {
+			delete(pending, k)
 		}
 	}
-	return keys, nil
+	return keys, pending, nil
 }

@@ -10,10 +10,12 @@ import "fmt"
 // (journal.go). So Enqueue keeps the encoded entry in memory ("resident")
 // and writes no file; a claim of it costs no rename and no read, and a
 // post that is processed before the next checkpoint never creates an
-// inode. A checkpoint writes a file for every resident entry of the
-// segments it deletes: ready ones into their queue, claimed ones as their
-// claim file. After a crash the journal restores them (nothing of them is
-// on disk). Resident entries are bounded by residentBudget bytes (ready
+// inode. A checkpoint deals with every resident entry of the segments it
+// deletes: a timed one carries the ready ones into the new segment
+// (carryResidents: a backlog of thousands costs one write, not thousands
+// of inodes), the one at Close writes their files into their queues;
+// claimed ones get their claim file. After a crash the journal restores
+// them (nothing of them is on disk). Resident entries are bounded by residentBudget bytes (ready
 // ones); past it, Enqueue writes files as before.
 const residentBudget = 64 << 20
 
@@ -181,7 +183,12 @@ func (s *Spool) residentEntry(k key) (*Entry, bool) {
 	s.mu.Lock()
 	r, ok := s.resident[k]
 	c := s.claims[k]
+	f := s.foreign[k]
 	s.mu.Unlock()
+	if f != nil {
+		e := *f
+		return &e, true
+	}
 	if !ok && c != nil {
 		c.mu.Lock()
 		if c.resident != nil {
@@ -194,4 +201,69 @@ func (s *Spool) residentEntry(k key) (*Entry, bool) {
 	}
 	e, err := decodeBytes(r.rec)
 	return e, err == nil
+}
+
+// carryChunk bounds one round of carried records (one write buffer).
+const carryChunk = 8 << 20
+
+// carryResidents appends the ready resident entries of segments up to
+// upTo to the current segment, as carried records, and makes them
+// entries of that segment: a timed checkpoint keeps a backlog in memory
+// instead of writing a file per entry (an inode each: the dearest thing
+// on some file systems), at the price of writing the backlog's bytes to
+// the journal once per checkpoint. A carried entry stays this process's
+// own until it is claimed or a checkpoint writes its file (Close, or one
+// asked for by a full disk); one-shot commands count it from the journal
+// (Counts, List). An entry claimed meanwhile is not harmed: its claim is
+// written as a file by materialize, and if it is finished first, its
+// tombstone outweighs the carried record wherever either is.
+func (s *Spool) carryResidents(upTo uint64) error {
+	var recs []jrec
+	var keys []key
+	size := 0
+	flush := func() error {
+		if len(recs) == 0 {
+			return nil
+		}
+		seg, err := s.j.appendRound(&jround{recs: recs, keys: keys, carried: true, done: make(chan struct{})})
+		if err != nil {
+			return fmt.Errorf("spool checkpoint: carry %d resident entries: %w", len(recs), err)
+		}
+		s.mu.Lock()
+		for _, k := range keys {
+			if r, ok := s.resident[k]; ok && r.seg <= upTo {
+				r.seg = seg
+				s.resident[k] = r
+			}
+		}
+		s.mu.Unlock()
+		s.j.placed(seg)
+		s.metrics.Carried.Add(uint64(len(recs)))
+		recs, keys, size = nil, nil, 0
+		return nil
+	}
+	s.mu.Lock()
+	var all []key
+	for k, r := range s.resident {
+		if r.seg <= upTo && s.idx.lookup(k) >= 0 {
+			all = append(all, k)
+		}
+	}
+	s.mu.Unlock()
+	for _, k := range all {
+		s.mu.Lock()
+		r, ok := s.resident[k]
+		s.mu.Unlock()
+		if !ok || r.seg > upTo {
+			continue // claimed meanwhile
+		}
+		recs = append(recs, jrec{kind: kindCarried, b: r.rec})
+		keys = append(keys, k)
+		if size += len(r.rec); size >= carryChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }

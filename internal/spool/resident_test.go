@@ -2,6 +2,7 @@ package spool
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -164,5 +165,138 @@ func TestResidentForwardCrash(t *testing.T) {
 		if !got[ids[0]] || !got[ids[1]] || s2.Metrics().Restored != 2 {
 			t.Fatalf("children %v, restored %d; want %v", got, s2.Metrics().Restored, ids)
 		}
+	}
+}
+
+// A timed checkpoint carries ready resident entries into the new segment
+// instead of writing files, is not due again for them alone, and after a
+// crash they come back, a Forward's child too although its parent's
+// tombstone went with the old segment.
+func TestTimedCheckpointCarriesResidents(t *testing.T) {
+	dir := t.TempDir()
+	opts := residentOptions(t, dir)
+	s := openTest(t, opts)
+	ctx := context.Background()
+	mustEnqueue(t, s, newItem(In, "post"))
+	ids, err := mustClaim(t, s, In, time.Second).Forward(ctx, newItem(Out, "child"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustEnqueue(t, s, newItem(In, "a"))
+	mustEnqueue(t, s, newItem(In, "b"))
+	seg1 := segments(t, s)[0].path
+	old, err := os.ReadFile(seg1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.j.checkpointWith(true); err != nil {
+		t.Fatal(err)
+	}
+	if n := countFiles(t, filepath.Join(dir, In)) + countFiles(t, filepath.Join(dir, Out)); n != 0 {
+		t.Fatalf("%d entry files after a carrying checkpoint", n)
+	}
+	if m := s.Metrics(); m.Carried != 3 || m.FilesCreated != 0 || m.Checkpoints != 1 {
+		t.Fatalf("carried %d, files created %d, checkpoints %d", m.Carried, m.FilesCreated, m.Checkpoints)
+	}
+	if segs := segments(t, s); len(segs) != 1 || segs[0].n != 2 {
+		t.Fatalf("segments %v, want only the new one", segs)
+	}
+	if s.j.due(time.Now().Add(time.Hour)) {
+		t.Fatal("a checkpoint is due for carried records alone")
+	}
+	if err := s.j.checkpointWith(true); err != nil || s.Metrics().Checkpoints != 1 {
+		t.Fatalf("second checkpoint: %v, checkpoints %d", err, s.Metrics().Checkpoints)
+	}
+	// As if the crash came before the old segment was deleted: every
+	// entry is in two segments, and comes back once.
+	if err := os.WriteFile(seg1, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.abandon()
+	s2 := openTest(t, opts)
+	if c := s2.Counts(); c[In] != 2 || c[Out] != 1 || s2.Metrics().Restored != 3 {
+		t.Fatalf("after the crash: counts %v, restored %d", c, s2.Metrics().Restored)
+	}
+	if c := mustClaim(t, s2, Out, time.Second); c.ID != ids[0] || string(c.Message) != "child" {
+		t.Fatalf("claimed %s %q", c.ID, c.Message)
+	}
+}
+
+// An entry finished after it was carried is not restored, wherever its
+// tombstone is.
+func TestCarriedThenFinished(t *testing.T) {
+	dir := t.TempDir()
+	opts := residentOptions(t, dir)
+	s := openTest(t, opts)
+	mustEnqueue(t, s, newItem(In, "done soon"))
+	if err := s.j.checkpointWith(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := mustClaim(t, s, In, time.Second).Done(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.abandon()
+	s2 := openTest(t, opts)
+	if c := s2.Counts(); c[In] != 0 || s2.Metrics().Restored != 0 {
+		t.Fatalf("after the crash: counts %v, restored %d", c, s2.Metrics().Restored)
+	}
+}
+
+// A one-shot instance (no journal: the CLI) shows what a live instance
+// holds in its journal only, and claims none of it.
+func TestOneShotShowsLiveJournaledEntries(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, residentOptions(t, dir))
+	id := mustEnqueue(t, s, newItem(In, "resident"))
+	mustEnqueue(t, s, newItem(In, "resident too"))
+	if err := s.j.checkpointWith(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := mustClaim(t, s, In, time.Second).Done(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(dir)
+	opts.NoJournal = true
+	cli := openTest(t, opts)
+	if n := cli.Counts()[In]; n != 1 {
+		t.Fatalf("one-shot counts %d in, want 1", n)
+	}
+	l, err := cli.List(In)
+	if err != nil || len(l) != 1 || l[0].Envelope.Queue != In {
+		t.Fatalf("one-shot list %+v %v", l, err)
+	}
+	if e, err := cli.Get(l[0].ID); err != nil || e.ID == id || string(e.Message) != "resident too" {
+		t.Fatalf("one-shot get: %+v %v", e, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if c, err := cli.Claim(ctx, In); err == nil {
+		t.Fatalf("one-shot claimed %s", c.ID)
+	}
+}
+
+// Carried entries have no file: they are not announced to other
+// instances until the checkpoint at Close writes their files.
+func TestCarriedNotAnnounced(t *testing.T) {
+	dir := t.TempDir()
+	a := openTest(t, residentOptions(t, dir))
+	id := mustEnqueue(t, a, newItem(In, "mine"))
+	b := openTest(t, journalOptions(t, dir))
+	if err := a.j.checkpointWith(true); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if c, err := b.Claim(ctx, In); err == nil {
+		t.Fatalf("another instance claimed carried entry %s", c.ID)
+	}
+	if n := b.Counts()[In]; n != 0 {
+		t.Fatalf("another instance indexed %d carried entries", n)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := mustClaim(t, b, In, 5*time.Second); c.ID != id {
+		t.Fatalf("claimed %s", c.ID)
 	}
 }

@@ -204,6 +204,10 @@ type Spool struct {
 	resident      map[key]resident
 	residentBytes int64
 	residentMax   int64
+	// foreign: in a one-shot instance (no journal), the entries live
+	// instances hold in their journals only, as Open read them: Counts,
+	// List and Get show them; nothing claims them.
+	foreign map[key]*Entry
 
 	cm      sync.Mutex // guards pending and cstop
 	ccond   *sync.Cond
@@ -431,13 +435,18 @@ func (s *Spool) abandon() {
 
 // Counts returns the number of ready entries per queue, as this instance's
 // index knows them. Entries claimed by runners are not counted. Entries
-// another process claimed are counted until this process learns so.
+// another process claimed are counted until this process learns so. A
+// one-shot instance also counts the entries live instances hold in their
+// journals only (ready or being processed).
 func (s *Spool) Counts() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := make(map[string]int, nQueues)
 	for i, q := range Queues {
 		m[q] = s.idx.q[i].n
+	}
+	for _, e := range s.foreign {
+		m[e.Envelope.Queue]++
 	}
 	return m
 }
