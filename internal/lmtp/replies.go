@@ -31,6 +31,7 @@ type replyConn struct {
 	mu      sync.Mutex
 	held    []byte
 	reading bool
+	sendErr error // the last failed send of held replies, for Close
 }
 
 // replyListener wraps each accepted connection in a replyConn.
@@ -58,15 +59,17 @@ func (c *replyConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Read sends the held replies, then reads.
+// Read sends the held replies, then reads. A failed send is not returned:
+// the read after it reports the dead connection, as when go-smtp writes a
+// reply itself (it ignores write errors); a client that connects and
+// leaves (a port probe) is then an end of input, not an error to log.
 func (c *replyConn) Read(p []byte) (int, error) {
 	c.mu.Lock()
-	err := c.flushLocked()
-	c.reading = err == nil
-	c.mu.Unlock()
-	if err != nil {
-		return 0, err
+	if err := c.flushLocked(); err != nil {
+		c.sendErr = err
 	}
+	c.reading = true
+	c.mu.Unlock()
 	n, err := c.Conn.Read(p)
 	c.mu.Lock()
 	c.reading = false
@@ -81,7 +84,7 @@ const closeFlushTimeout = 5 * time.Second
 // Close sends the held replies (a 221 or 421 before the close) and closes.
 func (c *replyConn) Close() error {
 	c.mu.Lock()
-	var ferr error
+	ferr := c.sendErr
 	if len(c.held) > 0 {
 		ferr = c.Conn.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
 		ferr = errors.Join(ferr, c.flushLocked())
