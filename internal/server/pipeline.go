@@ -15,10 +15,13 @@ import (
 )
 
 // PostWorkers is the post runner's concurrency. A post waits mostly on
-// fsyncs (its store transaction and its spool forward), so a few workers
-// overlap them: on the 2-core test machine 4 workers move about 1.5 times
-// the posts of 2.
-const PostWorkers = 4
+// fsyncs (its store transaction and its spool forward), so workers overlap
+// them, and the store commits concurrent posts' numbering together (group
+// commit): on the 2-core test machine, end to end (bench/sustained.sh),
+// 4 workers kept ~540 posts/s, 8 ~600-660, 16 ~680-720 (but took more of
+// the CPU from LMTP ingest during the burst, and hold twice the messages
+// in memory).
+const PostWorkers = 8
 
 // HeldExpiryInterval is how often held posts are checked against their
 // list's max_days_to_hold.

@@ -45,6 +45,7 @@ type DB struct {
 	d        Dialect
 	stmts    stmtCache
 	settings settingsMemo
+	group    groupCommit // shared transactions of small writes (groupcommit.go)
 }
 
 var _ store.Store = (*DB)(nil)

@@ -38,7 +38,8 @@ func (db *DB) NumberPost(ctx context.Context, listID int64, email string, at tim
 	op := fmt.Sprintf("number post of %q on list %d", email, listID)
 	var id int64
 	db.prepareW(ctx, numberPostSQL, recordPostSQL)
-	err := db.inTx(ctx, op, func(tx *sql.Tx) error {
+	// Every post takes this write: committed in groups (groupcommit.go).
+	err := db.inGroupTx(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
 		err := db.txQueryRow(ctx, tx, numberPostSQL, timeArg(at), listID).Scan(&id)
 		if err != nil {
 			return db.wrap(op, err)

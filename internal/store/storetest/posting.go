@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -59,6 +61,51 @@ func testPosting(t *testing.T, open Opener) {
 		}
 		_, err = s.NumberPost(c, l.ID+1000, "bob@example.net", t0)
 		wantErr(t, err, store.ErrNotFound, "NumberPost unknown list")
+	})
+
+	t.Run("number post concurrently", func(t *testing.T) {
+		// Concurrent posts share transactions (group commit): every one
+		// gets its own number, none is lost, and a failing one (unknown
+		// list) fails alone.
+		before, err := s.GetListByID(c, l.ID)
+		must(t, err, "GetListByID")
+		const workers, each = 12, 20
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		seen := map[int64]bool{}
+		for w := range workers {
+			wg.Go(func() {
+				for range each {
+					if w%4 == 0 {
+						if _, err := s.NumberPost(c, l.ID+1000, "ghost@example.net", t0); !errors.Is(err, store.ErrNotFound) {
+							t.Errorf("NumberPost on an unknown list: %v", err)
+						}
+					}
+					id, err := s.NumberPost(c, l.ID, fmt.Sprintf("poster%d@example.net", w), t0)
+					if err != nil {
+						t.Errorf("NumberPost: %v", err)
+						return
+					}
+					mu.Lock()
+					if seen[id] {
+						t.Errorf("post number %d given twice", id)
+					}
+					seen[id] = true
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		after, err := s.GetListByID(c, l.ID)
+		must(t, err, "GetListByID")
+		if after.PostID != before.PostID+workers*each || len(seen) != workers*each {
+			t.Errorf("post_id %d after %d, %d numbers; want %d more", after.PostID, before.PostID, len(seen), workers*each)
+		}
+		for w := range workers {
+			if n, err := s.PostCount(c, l.ID, fmt.Sprintf("poster%d@example.net", w)); err != nil || n != each {
+				t.Errorf("poster %d: PostCount %d, %v; want %d", w, n, err, each)
+			}
+		}
 	})
 
 	t.Run("autoresponse limits", func(t *testing.T) {

@@ -1,0 +1,139 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+)
+
+// Group commit of small writes.
+//
+// Every post takes a write transaction (NumberPost), and on SQLite each
+// commit is a sync of the WAL (synchronous=FULL): with the one write
+// connection, posts are numbered no faster than the disk syncs. So
+// concurrent callers of inGroupTx share one transaction: the first caller
+// becomes the leader and runs every function waiting meanwhile, each
+// inside its own savepoint (a function that fails is rolled back alone,
+// and its caller gets its error), then commits once; callers that arrive
+// while it works form the next group. The functions run one after the
+// other, as separate transactions would, and every caller returns only
+// once its writes are committed. A failed commit fails the whole group.
+type groupCommit struct {
+	mu      sync.Mutex
+	waiting []*groupCall
+	leading bool
+}
+
+// groupCall is one caller's function in a group.
+type groupCall struct {
+	ctx  context.Context
+	op   string
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	err  error
+	done chan struct{}
+}
+
+// inGroupTx runs fn in a transaction shared with concurrent callers (see
+// groupCommit); it returns fn's error, or the commit's. fn gets ctx
+// without its cancellation: on SQLite a statement interrupted inside a
+// transaction rolls the whole transaction back, the other callers'
+// writes with it; ctx done before fn starts skips it.
+func (db *DB) inGroupTx(ctx context.Context, op string, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	call := &groupCall{ctx: ctx, op: op, fn: fn, done: make(chan struct{})}
+	g := &db.group
+	g.mu.Lock()
+	g.waiting = append(g.waiting, call)
+	if g.leading {
+		g.mu.Unlock()
+		<-call.done
+		return call.err
+	}
+	g.leading = true
+	for {
+		batch := g.waiting
+		g.waiting = nil
+		if len(batch) == 0 {
+			g.leading = false
+			g.mu.Unlock()
+			break
+		}
+		g.mu.Unlock()
+		db.runGroup(context.WithoutCancel(ctx), batch)
+		g.mu.Lock()
+	}
+	<-call.done
+	return call.err
+}
+
+// runGroup runs batch in one transaction and ends every call.
+func (db *DB) runGroup(ctx context.Context, batch []*groupCall) {
+	defer func() {
+		for _, c := range batch {
+			close(c.done)
+		}
+	}()
+	tx, err := db.W.BeginTx(ctx, nil)
+	if err != nil {
+		for _, c := range batch {
+			c.err = db.wrap(c.op, err)
+		}
+		return
+	}
+	if len(batch) == 1 {
+		// Alone: no savepoint needed, as inTx.
+		c := batch[0]
+		if c.err = c.run(tx); c.err != nil {
+			_ = tx.Rollback() // fn's error is the one that matters
+			return
+		}
+		c.err = db.wrap(c.op, tx.Commit())
+		return
+	}
+	for _, c := range batch {
+		if err := db.runSaved(tx, c); err != nil {
+			// The transaction is unusable: fail the calls not yet ended.
+			_ = tx.Rollback() // err is the one that matters
+			for _, o := range batch {
+				if o.err == nil {
+					o.err = err
+				}
+			}
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for _, c := range batch {
+			if c.err == nil {
+				c.err = db.wrap(c.op, err)
+			}
+		}
+	}
+}
+
+// runSaved runs c's function inside a savepoint, rolled back if it
+// fails (c.err). A non-nil result means the savepoint itself failed and
+// the transaction cannot go on.
+func (db *DB) runSaved(tx *sql.Tx, c *groupCall) error {
+	ctx := context.WithoutCancel(c.ctx)
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT grouped"); err != nil {
+		return db.wrap(c.op, err)
+	}
+	if c.err = c.run(tx); c.err != nil {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT grouped"); err != nil {
+			return db.wrap(c.op, errors.Join(c.err, err))
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT grouped"); err != nil {
+		return db.wrap(c.op, err)
+	}
+	return nil
+}
+
+// run calls c's function, unless its caller gave up already.
+func (c *groupCall) run(tx *sql.Tx) error {
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	return c.fn(context.WithoutCancel(c.ctx), tx)
+}
