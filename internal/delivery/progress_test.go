@@ -98,6 +98,21 @@ func TestJournalSyncRounds(t *testing.T) {
 
 func addr(c, i int) string { return fmt.Sprintf("u%d-%d@example.com", c, i) }
 
+// record journals addrs as delivered for entry id, as an attempt that
+// ends with the entry still to finish (the journal kept).
+func record(t *testing.T, j *journal, id string, addrs ...string) *progress {
+	t.Helper()
+	p, err := j.open(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.add(addrs); err != nil {
+		t.Fatal(err)
+	}
+	p.keep()
+	return p
+}
+
 // inode is the inode number of path.
 func inode(t *testing.T, path string) uint64 {
 	t.Helper()
@@ -127,14 +142,7 @@ func TestJournalReusesSpareFiles(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "a")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("finished journal still there: %v", err)
 	}
-	b, err := j.open("b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.add([]string{"z@example.com"}); err != nil {
-		t.Fatal(err)
-	}
-	b.keep()
+	b := record(t, j, "b", "z@example.com")
 	if got := inode(t, filepath.Join(dir, "b")); got != ino {
 		t.Errorf("b's journal is inode %d, not a's spare %d", got, ino)
 	}
@@ -146,14 +154,7 @@ func TestJournalReusesSpareFiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "c"), []byte("old@example.com\n"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	c, err := j.open("c")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.add([]string{"new@example.com"}); err != nil {
-		t.Fatal(err)
-	}
-	c.keep()
+	record(t, j, "c", "new@example.com")
 	if data, _ := os.ReadFile(filepath.Join(dir, "c")); string(data) != "old@example.com\nnew@example.com\n" {
 		t.Errorf("c's journal holds %q", data)
 	}
