@@ -51,17 +51,11 @@ func (s *Spool) submit(ops ...*op) {
 	if len(ops) == 0 {
 		return
 	}
-	s.cm.Lock()
-	if s.cstop {
-		s.cm.Unlock()
+	if !s.committer.add(ops...) {
 		for _, o := range ops {
 			s.discard(o, ErrClosed)
 		}
-		return
 	}
-	s.pending = append(s.pending, ops...)
-	s.cm.Unlock()
-	s.ccond.Signal()
 }
 
 // run submits o and waits for it.
@@ -73,36 +67,14 @@ func (s *Spool) run(o *op) error {
 
 func (s *Spool) startCommitter() {
 	s.committerStarted.Store(true)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer close(s.cdone)
-		for {
-			s.cm.Lock()
-			for len(s.pending) == 0 && !s.cstop {
-				s.ccond.Wait()
-			}
-			batch := s.pending
-			s.pending = nil
-			stop := s.cstop
-			s.cm.Unlock()
-			if len(batch) > 0 {
-				s.commit(batch)
-			} else if stop {
-				return
-			}
-		}
-	}()
+	s.wg.Go(func() { s.committer.run(s.commit) })
 }
 
 // stopCommitter lets the committer finish what is pending, then stops it.
 func (s *Spool) stopCommitter() {
-	s.cm.Lock()
-	s.cstop = true
-	s.cm.Unlock()
-	s.ccond.Broadcast()
+	s.committer.stop()
 	if s.committerStarted.Load() {
-		<-s.cdone
+		<-s.committer.done
 	}
 }
 

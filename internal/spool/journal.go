@@ -90,13 +90,12 @@ type journal struct {
 	carried int64
 	oldest  uint64 // the oldest segment not yet deleted
 
+	rounds batcher[*jround] // waiting for the syncer
+
 	mu       sync.Mutex
-	cond     *sync.Cond // signals inflight changes and new rounds
-	rounds   []*jround  // waiting for the syncer
-	stopped  bool
+	cond     *sync.Cond       // signals inflight changes
 	inflight map[uint64]int   // segment -> entries durable but not yet placed
 	segKeys  map[uint64][]key // the reverse
-	done     chan struct{}    // closed when the syncer exits
 	soon     chan struct{}    // asks the checkpointer for a checkpoint now
 	ckMu     sync.Mutex       // serializes checkpoints
 
@@ -154,10 +153,10 @@ func (s *Spool) openJournal() error {
 		s:        s,
 		inflight: map[uint64]int{},
 		segKeys:  map[uint64][]key{},
-		done:     make(chan struct{}),
 		soon:     make(chan struct{}, 1),
 	}
 	j.cond = sync.NewCond(&j.mu)
+	j.rounds.init()
 	if err := j.newSegment(1); err != nil {
 		return err
 	}
@@ -219,14 +218,9 @@ func (j *journal) appendOnce(recs []jrec, keys []key) (uint64, error) {
 
 // appendRound waits until r is durable.
 func (j *journal) appendRound(r *jround) (uint64, error) {
-	j.mu.Lock()
-	if j.stopped {
-		j.mu.Unlock()
+	if !j.rounds.add(r) {
 		return 0, ErrClosed
 	}
-	j.rounds = append(j.rounds, r)
-	j.mu.Unlock()
-	j.cond.Broadcast()
 	<-r.done
 	return r.seg, r.err
 }
@@ -243,24 +237,7 @@ func (j *journal) placed(seg uint64) {
 }
 
 // syncer writes and syncs the waiting rounds together until stopped.
-func (j *journal) syncer() {
-	defer close(j.done)
-	for {
-		j.mu.Lock()
-		for len(j.rounds) == 0 && !j.stopped {
-			j.cond.Wait()
-		}
-		batch := j.rounds
-		j.rounds = nil
-		stop := j.stopped
-		j.mu.Unlock()
-		if len(batch) > 0 {
-			j.write(batch)
-		} else if stop {
-			return
-		}
-	}
-}
+func (j *journal) syncer() { j.rounds.run(j.write) }
 
 // write appends the batch's records as one write and one fdatasync.
 func (j *journal) write(batch []*jround) {
@@ -487,7 +464,7 @@ func (j *journal) checkpointer() {
 	defer t.Stop()
 	for {
 		select {
-		case <-j.done:
+		case <-j.rounds.done:
 			return
 		case <-j.soon:
 			if err := j.checkpoint(); err != nil {
@@ -522,11 +499,8 @@ func (j *journal) due(now time.Time) bool {
 // close stops the syncer after the waiting rounds, checkpoints, and closes
 // the segment. Called by Close after the committer stopped.
 func (j *journal) close() error {
-	j.mu.Lock()
-	j.stopped = true
-	j.mu.Unlock()
-	j.cond.Broadcast()
-	<-j.done
+	j.rounds.stop()
+	<-j.rounds.done
 	err := j.checkpoint()
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
@@ -541,11 +515,8 @@ func (j *journal) close() error {
 
 // halt stops the journal as a crash would: no checkpoint, segments kept.
 func (j *journal) halt() {
-	j.mu.Lock()
-	j.stopped = true
-	j.mu.Unlock()
-	j.cond.Broadcast()
-	<-j.done
+	j.rounds.stop()
+	<-j.rounds.done
 	j.wmu.Lock()
 	_ = j.f.Close()
 	j.wmu.Unlock()

@@ -209,12 +209,7 @@ type Spool struct {
 	// List and Get show them; nothing claims them.
 	foreign map[key]*Entry
 
-	cm      sync.Mutex // guards pending and cstop
-	ccond   *sync.Cond
-	pending []*op
-	cstop   bool
-	cdone   chan struct{}
-
+	committer        batcher[*op] // the group commit's queue (commit.go)
 	committerStarted atomic.Bool
 
 	dirs   sync.Map // directories known to exist
@@ -278,7 +273,6 @@ func newSpool(opts Options) (*Spool, error) {
 		claims:      make(map[key]*Claim),
 		resident:    make(map[key]resident),
 		residentMax: residentBudget,
-		cdone:       make(chan struct{}),
 	}
 	switch {
 	case s.depth == 0:
@@ -304,7 +298,7 @@ func newSpool(opts Options) (*Spool, error) {
 	s.owner = newID(time.Now())
 	s.activeDir = filepath.Join(s.dir, "active", s.owner)
 	s.idx.init()
-	s.ccond = sync.NewCond(&s.cm)
+	s.committer.init()
 	s.noTimedCheckpoint = opts.testingNoCheckpoint
 	if opts.testingNoResident {
 		s.residentMax = 0
