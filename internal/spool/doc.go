@@ -66,9 +66,11 @@
 // EnqueueAll, Forward and Done append to this instance's journal segment
 // (new entries whole, finished ones as tombstones), and a round of
 // concurrent writers costs one fdatasync of that one file; a new entry is
-// kept in memory with no file until a checkpoint finds it still queued
-// (resident.go), and other files and removals are not synced: they reach
-// the disk at the next checkpoint (a syncfs, after which the segments go). The other operations commit as
+// kept in memory with no file (resident.go): a timed checkpoint that finds
+// it still queued carries its record into the new segment, the checkpoint
+// at Close writes its file. Other files and removals are not synced: they
+// reach the disk at the next checkpoint (a syncfs, after which the old
+// segments go). The other operations commit as
 // under SyncFiles, so a round does not flush every journaled entry's
 // file. After a crash, Open rewrites from a dead owner's segments every
 // entry that is neither present nor finished, and drops claims whose
@@ -108,10 +110,13 @@
 // wins. Each instance learns of entries made ready by others from their kick
 // journals (see kick.go: inotify on Linux), so an entry the CLI enqueues or
 // unshunts wakes serve's runners at once. Recovery runs only at Open.
-// An entry made through the journal is announced only at its writer's
-// next checkpoint (100 ms after the writer goes quiet, at most 30 s under
-// steady load), and an Open leaves live owners' journaled entries to them,
-// so no process finishes an entry that another's journal could restore.
+// An entry made through the journal is announced only once it has a
+// file, at its writer's checkpoint (100 ms after the writer goes quiet, at
+// most 30 s under steady load, for an entry written as a file past the
+// memory budget; at Close for one kept in memory), and an Open leaves
+// live owners' journaled entries to them, so no process finishes an entry
+// that another's journal could restore. One-shot commands (no journal)
+// still count and list them (Counts, List, Get).
 //
 // # Disk trouble
 //
