@@ -15,8 +15,9 @@ import "fmt"
 // (carryResidents: a backlog of thousands costs one write, not thousands
 // of inodes), the one at Close writes their files into their queues;
 // claimed ones get their claim file. After a crash the journal restores
-// them (nothing of them is on disk). Resident entries are bounded by residentBudget bytes (ready
-// ones); past it, Enqueue writes files as before.
+// them (nothing of them is on disk). Resident entries are bounded by
+// residentBudget bytes (ready ones); past it, Enqueue writes files as
+// before.
 const residentBudget = 64 << 20
 
 // resident is a resident entry: its encoding and its journal segment.
@@ -242,24 +243,24 @@ func (s *Spool) carryResidents(upTo uint64) error {
 		recs, keys, size = nil, nil, 0
 		return nil
 	}
+	// Encodings never change, so they are taken under one lock; one
+	// claimed meanwhile is carried all the same (see above).
+	type carry struct {
+		k   key
+		rec []byte
+	}
+	var all []carry
 	s.mu.Lock()
-	var all []key
 	for k, r := range s.resident {
 		if r.seg <= upTo && s.idx.lookup(k) >= 0 {
-			all = append(all, k)
+			all = append(all, carry{k, r.rec})
 		}
 	}
 	s.mu.Unlock()
-	for _, k := range all {
-		s.mu.Lock()
-		r, ok := s.resident[k]
-		s.mu.Unlock()
-		if !ok || r.seg > upTo {
-			continue // claimed meanwhile
-		}
-		recs = append(recs, jrec{kind: kindCarried, b: r.rec})
-		keys = append(keys, k)
-		if size += len(r.rec); size >= carryChunk {
+	for _, c := range all {
+		recs = append(recs, jrec{kind: kindCarried, b: c.rec})
+		keys = append(keys, c.k)
+		if size += len(c.rec); size >= carryChunk {
 			if err := flush(); err != nil {
 				return err
 			}
