@@ -334,25 +334,20 @@ const (
 // create opens path for appending: the earlier attempt's file if it
 // exists, else a spare renamed to it, else a new file.
 func (j *journal) create(path string, exists bool) (*os.File, error) {
-	flags := os.O_WRONLY | os.O_APPEND
 	if !exists {
 		if spare := j.takeSpare(); spare != "" {
-			if err := os.Rename(spare, path); err == nil {
-				if f, err := os.OpenFile(path, flags, 0o640); err == nil {
-					return f, nil
-				}
-			}
-			// A spare that cannot be used: a new file instead.
+			// On failure the file is created below instead.
+			_ = os.Rename(spare, path)
 		}
-		flags |= os.O_CREATE
 	}
-	f, err := os.OpenFile(path, flags, 0o640)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("open delivery progress: %w", err)
 	}
 	return f, nil
 }
 
+// takeSpare takes a spare out of the pool; "" if there is none.
 func (j *journal) takeSpare() string {
 	j.mu.Lock()
 	defer j.mu.Unlock()
