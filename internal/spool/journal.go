@@ -73,6 +73,7 @@ const (
 	// load (the kernel writes dirty data back after ~30 s anyway).
 	checkpointEvery = 30 * time.Second
 	checkpointBytes = 64 << 20 // a bigger segment is checkpointed at once
+	maxKeptRoundBuf = 1 << 20  // a bigger round buffer is not kept
 	journalDir      = "journal"
 )
 
@@ -91,6 +92,7 @@ type journal struct {
 	oldest  uint64 // the oldest segment not yet deleted
 
 	rounds batcher[*jround] // waiting for the syncer
+	buf    []byte           // the syncer's round buffer, reused
 
 	mu       sync.Mutex
 	cond     *sync.Cond       // signals inflight changes
@@ -241,7 +243,14 @@ func (j *journal) syncer() { j.rounds.run(j.write) }
 
 // write appends the batch's records as one write and one fdatasync.
 func (j *journal) write(batch []*jround) {
-	var buf []byte
+	buf := j.buf[:0]
+	defer func() {
+		// Kept for the next round (the syncer is the only writer),
+		// unless a big one (a checkpoint's carrying) grew it.
+		if cap(buf) <= maxKeptRoundBuf {
+			j.buf = buf
+		}
+	}()
 	entries, carried := 0, 0
 	for _, r := range batch {
 		start := len(buf)
