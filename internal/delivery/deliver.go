@@ -40,8 +40,8 @@ type Options struct {
 	Store Store
 	// Failures receives permanent failures (bounce processing); may be nil.
 	Failures FailureSink
-	// ProgressDir holds the per-entry progress journals; "" disables
-	// them (a crash then resends the entries in progress in full).
+	// ProgressDir holds the progress journal (shared logs, kept entries' files); "" disables
+	// it (a crash then resends the entries in progress in full).
 	ProgressDir string
 	// ProgressSync is how often the journals are fsynced while entries
 	// are delivered; records are written at once, so this bounds only

@@ -47,11 +47,12 @@
 //
 // # Crash safety
 //
-// Accepted recipients are appended to a per-entry journal (progress.go)
-// with one write(2) per transaction, as soon as its final reply is read
-// and before the next body goes out on that connection; one goroutine
-// fsyncs the journals every Options.ProgressSync (default 50 ms), for all
-// connections and entries at once, never on a connection's path. A
+// Accepted recipients are appended to a journal (progress.go: a log
+// shared by all entries, and an entry's own file once an attempt ends
+// unfinished) with one write(2) per transaction, as soon as its final
+// reply is read and before the next body goes out on that connection; one
+// goroutine fsyncs the logs every Options.ProgressSync (default 50 ms),
+// for all connections and entries at once, never on a connection's path. A
 // recipient is journaled only after the MTA accepted it, and the entry
 // leaves the spool only when every recipient is settled, so nothing is
 // ever lost; what a crash can cost is duplicates:
@@ -63,8 +64,8 @@
 //   - power loss or kernel crash: also the transactions journaled since
 //     the last fsync round, i.e. those finished in the last ProgressSync
 //     plus the round's own duration (at 10,000 VERP transactions a second
-//     and the default 50 ms, about 500 recipients more; a new journal
-//     file's directory entry is synced in the same round).
+//     and the default 50 ms, about 500 recipients more; a new log's
+//     directory entry is synced in the same round).
 //
 // A journal record that cannot be written stops that connection from
 // sending another body (the connection is closed and the transaction

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,73 +23,87 @@ const defaultProgressSync = 50 * time.Millisecond
 // journal records, per out entry, the recipients the MTA accepted, so a
 // delivery interrupted by a crash resumes without sending them again.
 //
-// Each entry being delivered has a file <dir>/<entry id>: one accepted
-// address per line. A connection worker appends a transaction's accepted
-// recipients with one write(2) as soon as it has read the transaction's
-// final reply, and before it sends the next body on that connection
-// (smtpclient reads the final reply of transaction N before it writes the
-// body of N+1). A written record survives a crash of the process (it is
-// in the page cache), so after a SIGKILL at most the transaction in
-// flight on each connection is sent again.
+// Every attempt appends to one shared log, <dir>/log.<n> (a new one per
+// run and per logRotate records): a connection worker appends a
+// transaction's accepted recipients as one line, "<crc> <entry>
+// <addr>...", with one write(2), as soon as it has read the
+// transaction's final reply and before it sends the next body on that
+// connection (smtpclient reads the final reply of transaction N before it
+// writes the body of N+1). A written record survives a crash of the
+// process (it is in the page cache), so after a SIGKILL at most the
+// transaction in flight on each connection is sent again. A shared log
+// costs a post one append: a file per entry cost it a create (or the
+// renames of a reused one) and a removal, a quarter of the out runner's
+// throughput on ext4.
 //
-// One goroutine fsyncs the files written to since its last round (and
-// the directory, when files were created) every interval: group commit
+// One goroutine fdatasyncs the logs written to since its last round (and
+// the directory, when a log was created) every interval: group commit
 // over all connections and entries, never on a connection's path. After
 // a power loss or kernel crash, the records of the last interval may be
 // gone too: those recipients get the post again (see the package doc for
 // the bound); none is ever lost, because a record is only ever written
 // after the MTA accepted its recipients and the entry itself leaves the
-// spool only once every recipient is settled.
+// spool only once every recipient is settled. A line that is torn, or
+// fails its checksum, is ignored: its recipients are sent again.
 //
-// A torn last line (no newline) is ignored on load: those recipients are
-// sent again, never lost.
-//
-// A finished entry's file is not unlinked but emptied and kept as a spare
-// (<dir>/.spare-N), and the next entry's journal is a spare renamed to its
-// name: a new inode costs some file systems a millisecond of CPU (ext4
-// without a journal scans recently freed inodes), far more than a
-// truncate and two renames. A spare is emptied before it is renamed
-// away, so no journal ever starts with another entry's records; spares
-// left by a crash are removed at start.
-//
-// The spool's Claim.Update could carry the same progress, but it rewrites
-// the whole entry (message included) on every call; an append-only
-// journal costs a few bytes per transaction.
+// An attempt that ends with its entry unfinished (the entry is retried)
+// writes what it recorded to the entry's own file, <dir>/<entry>,
+// synced, which the next attempt reads. A log goes once every entry that
+// wrote to it has finished or kept its records so, and it is no longer
+// the current one. At start, the logs a previous run left are read into
+// memory (what its unfinished entries need when they are retried) and
+// removed by the sweep once older than any entry can be.
 type journal struct {
 	dir      string
 	log      *slog.Logger
 	interval time.Duration
 
-	mu       sync.Mutex
-	dirty    []*progress // written since the last round
-	created  bool        // a file was created or renamed in since the last round
-	spares   []string    // emptied files to rename for new journals
-	spareSeq int
-	kick     chan struct{}
-	stop     chan struct{}
-	done     chan struct{}
+	mu        sync.Mutex
+	cur       *logFile
+	logs      map[*logFile]bool // open logs: the current one and those entries still need
+	seq       int
+	created   bool                // a log was created since the last round
+	recovered map[string][]string // earlier runs' records, by entry
+	kick      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
 }
 
-// progress is the journal of one entry.
+// logFile is one shared log.
+type logFile struct {
+	f       *os.File
+	path    string
+	records int
+	users   int  // entries that wrote here and have not finished or kept
+	dirty   bool // written since the last round (journal.mu)
+	closed  bool
+}
+
+// logRotate bounds the records of one log, so that a log can go soon
+// after its entries finish.
+const logRotate = 4096
+
+// logPrefix names the shared logs; entry files are named by entry.
+const logPrefix = "log."
+
+// progress is the journal of one entry's attempt.
 type progress struct {
-	j      *journal
-	path   string
-	done   map[string]bool // loaded at open: already accepted
-	exists bool            // an earlier attempt left a file: append to it
+	j    *journal
+	id   string
+	path string          // the entry's own file (earlier attempts)
+	done map[string]bool // loaded at open: already accepted
 
-	mu     sync.Mutex // guards buf, closed, and f's creation; held across a write
-	buf    []byte
+	mu     sync.Mutex
 	closed bool
-	dirty  bool // in j.dirty; guarded by j.mu
-
-	fmu sync.Mutex // guards f against close while the syncer syncs it
-	f   *os.File
+	buf    []byte
+	recs   []string         // recorded by this attempt
+	logs   map[*logFile]int // the logs it wrote to
 }
 
 // newJournal starts the journal in dir, fsynced every interval; dir ""
 // disables it (nothing is recorded).
 func newJournal(dir string, interval time.Duration, log *slog.Logger) (*journal, error) {
-	j := &journal{dir: dir, log: log, interval: interval,
+	j := &journal{dir: dir, log: log, interval: interval, recovered: map[string][]string{}, logs: map[*logFile]bool{},
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	if dir == "" {
 		close(j.done)
@@ -96,14 +112,66 @@ func newJournal(dir string, interval time.Duration, log *slog.Logger) (*journal,
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("delivery progress dir: %w", err)
 	}
-	if err := removeSpares(dir); err != nil {
+	if err := j.recover(); err != nil {
 		return nil, err
 	}
 	go j.syncer()
 	return j, nil
 }
 
-// close stops the syncer after a last round.
+// recover reads the logs earlier runs left; the next log number follows
+// theirs.
+func (j *journal) recover() error {
+	ents, err := os.ReadDir(j.dir)
+	if err != nil {
+		return fmt.Errorf("delivery progress dir: %w", err)
+	}
+	for _, e := range ents {
+		n, ok := strings.CutPrefix(e.Name(), logPrefix)
+		if !ok {
+			continue
+		}
+		if seq, err := strconv.Atoi(n); err == nil && seq > j.seq {
+			j.seq = seq
+		}
+		b, err := os.ReadFile(filepath.Join(j.dir, e.Name()))
+		if err != nil {
+			return fmt.Errorf("read delivery progress log: %w", err)
+		}
+		parseLog(b, func(id string, addrs []string) {
+			j.recovered[id] = append(j.recovered[id], addrs...)
+		})
+	}
+	return nil
+}
+
+// parseLog calls rec for every whole line of b whose checksum holds.
+func parseLog(b []byte, rec func(id string, addrs []string)) {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return // torn last line
+		}
+		line := b[:i]
+		b = b[i+1:]
+		sum, rest, ok := bytes.Cut(line, []byte{'\t'})
+		if !ok || string(sum) != lineSum(rest) {
+			continue
+		}
+		fields := strings.Split(string(rest), "\t")
+		if len(fields) >= 2 {
+			rec(fields[0], fields[1:])
+		}
+	}
+}
+
+// lineSum is a log line's checksum: CRC-32C of the rest, in hex.
+func lineSum(rest []byte) string {
+	return fmt.Sprintf("%08x", crc32.Checksum(rest, crc32.MakeTable(crc32.Castagnoli)))
+}
+
+// close stops the syncer after a last round, and removes the current log
+// if no entry needs it.
 func (j *journal) close() {
 	if j.dir == "" {
 		return
@@ -114,16 +182,28 @@ func (j *journal) close() {
 		close(j.stop)
 	}
 	<-j.done
+	j.mu.Lock()
+	cur := j.cur
+	j.cur = nil
+	j.mu.Unlock()
+	if cur != nil {
+		j.release(cur, 0)
+	}
 }
 
-// open returns the progress of entry id, loading what an earlier attempt
-// recorded.
+// open returns the progress of entry id, with what earlier attempts
+// recorded: in its own file, or in a log an earlier run left.
 func (j *journal) open(id string) (*progress, error) {
-	p := &progress{j: j, done: map[string]bool{}}
+	p := &progress{j: j, id: id, done: map[string]bool{}, logs: map[*logFile]int{}}
 	if j.dir == "" {
 		return p, nil
 	}
 	p.path = filepath.Join(j.dir, id)
+	j.mu.Lock()
+	for _, a := range j.recovered[id] {
+		p.done[a] = true
+	}
+	j.mu.Unlock()
 	b, err := os.ReadFile(p.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -131,7 +211,6 @@ func (j *journal) open(id string) (*progress, error) {
 	case err != nil:
 		return nil, fmt.Errorf("read delivery progress %s: %w", id, err)
 	}
-	p.exists = true
 	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
 		sc := bufio.NewScanner(bytes.NewReader(b[:i+1]))
 		sc.Buffer(make([]byte, 0, 4096), 1<<20)
@@ -157,31 +236,26 @@ func (p *progress) add(addrs []string) error {
 	if p.closed {
 		return nil
 	}
-	if p.f == nil {
-		f, err := j.create(p.path, p.exists)
-		if err != nil {
-			return err
-		}
-		p.fmu.Lock()
-		p.f = f
-		p.fmu.Unlock()
-		j.mu.Lock()
-		j.created = true
-		j.mu.Unlock()
+	lf, err := j.current()
+	if err != nil {
+		return err
 	}
-	p.buf = p.buf[:0]
+	p.logs[lf]++ // pins lf until this entry is done with it
+	rest := append(p.buf[:0], p.id...)
 	for _, a := range addrs {
-		p.buf = append(p.buf, a...)
-		p.buf = append(p.buf, '\n')
+		rest = append(rest, '\t')
+		rest = append(rest, a...)
 	}
-	if _, err := p.f.Write(p.buf); err != nil {
+	line := make([]byte, 0, len(rest)+10)
+	line = append(append(append(line, lineSum(rest)...), '\t'), rest...)
+	line = append(line, '\n')
+	p.buf = rest
+	if _, err := lf.f.Write(line); err != nil {
 		return fmt.Errorf("write delivery progress: %w", err)
 	}
+	p.recs = append(p.recs, addrs...)
 	j.mu.Lock()
-	if !p.dirty {
-		p.dirty = true
-		j.dirty = append(j.dirty, p)
-	}
+	lf.dirty = true
 	j.mu.Unlock()
 	select {
 	case j.kick <- struct{}{}:
@@ -190,44 +264,126 @@ func (p *progress) add(addrs []string) error {
 	return nil
 }
 
-// remove deletes the entry's journal once the entry is finished.
+// current returns the log to append to, counting one more record and
+// user of it; a full one is replaced first.
+func (j *journal) current() (*logFile, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.cur == nil || j.cur.records >= logRotate {
+		j.seq++
+		path := filepath.Join(j.dir, fmt.Sprintf("%s%d", logPrefix, j.seq))
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o640)
+		if err != nil {
+			return nil, fmt.Errorf("open delivery progress log: %w", err)
+		}
+		old := j.cur
+		j.cur = &logFile{f: f, path: path}
+		j.logs[j.cur] = true
+		j.created = true
+		if old != nil {
+			j.mu.Unlock()
+			j.release(old, 0)
+			j.mu.Lock()
+		}
+	}
+	j.cur.records++
+	j.cur.users++
+	return j.cur, nil
+}
+
+// release drops n uses of lf (one per record written there); a log no
+// entry needs and that is not the current one is closed and removed.
+func (j *journal) release(lf *logFile, n int) {
+	j.mu.Lock()
+	lf.users -= n
+	gone := lf.users <= 0 && lf != j.cur && !lf.closed
+	if gone {
+		lf.closed = true
+		delete(j.logs, lf)
+	}
+	j.mu.Unlock()
+	if !gone {
+		return
+	}
+	if err := errors.Join(lf.f.Close(), os.Remove(lf.path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		j.log.Warn("remove delivery progress log", "path", lf.path, "err", err)
+	}
+}
+
+// remove ends the attempt of a finished entry: its records are no longer
+// needed anywhere.
 func (p *progress) remove() {
 	if p.j.dir == "" {
 		return
 	}
-	p.shut(false)
-	if p.j.retire(p.path) {
-		return
-	}
+	p.shut()
+	p.j.mu.Lock()
+	delete(p.j.recovered, p.id)
+	p.j.mu.Unlock()
 	if err := os.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		p.j.log.Warn("remove delivery progress", "path", p.path, "err", err)
 	}
 }
 
-// keep ends this attempt's use of the journal and keeps the file, synced,
-// for the entry's next attempt (this one failed after some transactions).
-func (p *progress) keep() { p.shut(true) }
-
-// shut stops further records and closes the file, fsyncing it first if
-// sync is set.
-func (p *progress) shut(sync bool) {
-	p.mu.Lock()
-	p.closed = true
-	p.mu.Unlock()
-	p.fmu.Lock()
-	defer p.fmu.Unlock()
-	if p.f == nil {
+// keep ends this attempt of an entry that is not finished: what it
+// recorded goes to the entry's own file, synced, for the next attempt.
+func (p *progress) keep() {
+	if p.j.dir == "" {
 		return
 	}
-	if sync {
-		if err := p.f.Sync(); err != nil {
-			p.j.log.Warn("sync delivery progress", "path", p.path, "err", err)
+	p.mu.Lock()
+	recs := p.recs
+	p.mu.Unlock()
+	p.j.mu.Lock()
+	recs = append(recs, p.j.recovered[p.id]...)
+	p.j.mu.Unlock()
+	if len(recs) > 0 {
+		if err := appendSynced(p.path, recs); err != nil {
+			// Its records stay in the logs: the logs are kept.
+			p.j.log.Error("keep delivery progress", "path", p.path, "err", err)
+			p.mu.Lock()
+			p.closed = true
+			p.mu.Unlock()
+			return
 		}
 	}
-	if err := p.f.Close(); err != nil {
-		p.j.log.Warn("close delivery progress", "path", p.path, "err", err)
+	p.shut()
+}
+
+// appendSynced appends one address per line to path and makes it durable.
+func appendSynced(path string, addrs []string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return err
 	}
-	p.f = nil
+	var b strings.Builder
+	for _, a := range addrs {
+		b.WriteString(a)
+		b.WriteByte('\n')
+	}
+	_, err = f.WriteString(b.String())
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
+	return err
+}
+
+// shut stops further records and gives back this attempt's logs.
+func (p *progress) shut() {
+	p.mu.Lock()
+	p.closed = true
+	logs := p.logs
+	p.logs = nil
+	p.mu.Unlock()
+	for lf, n := range logs {
+		p.j.release(lf, n)
+	}
 }
 
 // syncer fsyncs what was written, at most once per interval, until stop.
@@ -258,29 +414,29 @@ func (j *journal) syncer() {
 	}
 }
 
-// round fsyncs the files written since the last round, and the directory
-// when files were created. A failure is logged: it weakens only the
+// round fsyncs the logs written since the last round, and the directory
+// when a log was created. A failure is logged: it weakens only the
 // power-loss bound (records still reach the page cache), so delivery
-// goes on.
+// goes on. A log removed meanwhile needs no sync.
 func (j *journal) round() {
 	j.mu.Lock()
-	batch := j.dirty
-	j.dirty = nil
+	var dirty []*logFile
+	for lf := range j.logs {
+		if lf.dirty {
+			lf.dirty = false
+			lf.users++ // held open through the sync
+			dirty = append(dirty, lf)
+		}
+	}
 	created := j.created
 	j.created = false
-	for _, p := range batch {
-		p.dirty = false
-	}
 	j.mu.Unlock()
 	var errs []error
-	for _, p := range batch {
-		p.fmu.Lock()
-		if p.f != nil {
-			if err := p.f.Sync(); err != nil {
-				errs = append(errs, fmt.Errorf("sync delivery progress %s: %w", p.path, err))
-			}
+	for _, lf := range dirty {
+		if err := lf.f.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("sync delivery progress %s: %w", lf.path, err))
 		}
-		p.fmu.Unlock()
+		j.release(lf, 1)
 	}
 	if created {
 		errs = append(errs, syncDir(j.dir))
@@ -299,9 +455,10 @@ func syncDir(dir string) error {
 	return errors.Join(err, d.Close())
 }
 
-// sweep removes journals not written for age: left by a crash between an
-// entry's end and its journal's removal (a live entry's journal is never
-// that old: its entry expires after the retry period).
+// sweep removes entry files and logs not written for age: left by a
+// crash between an entry's end and its file's removal, or by a run that
+// stopped with entries unfinished (a live entry's records are never that
+// old: its entry expires after the retry period).
 func (j *journal) sweep(age time.Duration) {
 	if j.dir == "" {
 		return
@@ -312,9 +469,6 @@ func (j *journal) sweep(age time.Duration) {
 		return
 	}
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), sparePrefix) {
-			continue
-		}
 		info, err := e.Info()
 		if err != nil || time.Since(info.ModTime()) < age {
 			continue
@@ -323,79 +477,4 @@ func (j *journal) sweep(age time.Duration) {
 			j.log.Warn("remove stale delivery progress", "id", e.Name(), "err", err)
 		}
 	}
-}
-
-// Spare files (see journal).
-const (
-	sparePrefix = ".spare-"
-	maxSpares   = 64
-)
-
-// create opens path for appending: the earlier attempt's file if it
-// exists, else a spare renamed to it, else a new file.
-func (j *journal) create(path string, exists bool) (*os.File, error) {
-	if !exists {
-		if spare := j.takeSpare(); spare != "" {
-			// On failure the file is created below instead.
-			_ = os.Rename(spare, path)
-		}
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-	if err != nil {
-		return nil, fmt.Errorf("open delivery progress: %w", err)
-	}
-	return f, nil
-}
-
-// takeSpare takes a spare out of the pool; "" if there is none.
-func (j *journal) takeSpare() string {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	n := len(j.spares)
-	if n == 0 {
-		return ""
-	}
-	spare := j.spares[n-1]
-	j.spares = j.spares[:n-1]
-	return spare
-}
-
-// retire empties a finished entry's journal and keeps it as a spare,
-// unless there are enough; false if it was not kept.
-func (j *journal) retire(path string) bool {
-	j.mu.Lock()
-	full := len(j.spares) >= maxSpares
-	j.spareSeq++
-	spare := filepath.Join(j.dir, fmt.Sprintf("%s%d", sparePrefix, j.spareSeq))
-	j.mu.Unlock()
-	if full {
-		return false
-	}
-	// Emptied first: renamed, it must hold no records of this entry.
-	if err := os.Truncate(path, 0); err != nil {
-		return false
-	}
-	if err := os.Rename(path, spare); err != nil {
-		return false
-	}
-	j.mu.Lock()
-	j.spares = append(j.spares, spare)
-	j.mu.Unlock()
-	return true
-}
-
-// removeSpares deletes the spares a previous run left.
-func removeSpares(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("delivery progress dir: %w", err)
-	}
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), sparePrefix) {
-			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("remove delivery progress spare: %w", err)
-			}
-		}
-	}
-	return nil
 }
