@@ -73,21 +73,17 @@ func (db *DB) runGroup(ctx context.Context, batch []*groupCall) {
 			close(c.done)
 		}
 	}()
+	if len(batch) == 1 {
+		// Alone: a transaction of its own, no savepoint.
+		c := batch[0]
+		c.err = db.inTx(ctx, c.op, c.run)
+		return
+	}
 	tx, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
 		for _, c := range batch {
 			c.err = db.wrap(c.op, err)
 		}
-		return
-	}
-	if len(batch) == 1 {
-		// Alone: no savepoint needed, as inTx.
-		c := batch[0]
-		if c.err = c.run(tx); c.err != nil {
-			_ = tx.Rollback() // fn's error is the one that matters
-			return
-		}
-		c.err = db.wrap(c.op, tx.Commit())
 		return
 	}
 	for _, c := range batch {
