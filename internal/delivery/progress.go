@@ -60,7 +60,7 @@ type journal struct {
 
 	mu        sync.Mutex
 	cur       *logFile
-	logs      map[*logFile]bool // open logs: the current one and those entries still need
+	logs      map[*logFile]bool // open logs: the current one and those entries still need; a log leaves when closed
 	seq       int
 	created   bool                // a log was created since the last round
 	recovered map[string][]string // earlier runs' records, by entry
@@ -76,7 +76,6 @@ type logFile struct {
 	records int
 	users   int  // entries that wrote here and have not finished or kept
 	dirty   bool // written since the last round (journal.mu)
-	closed  bool
 }
 
 // logRotate bounds the records of one log, so that a log can go soon
@@ -165,9 +164,15 @@ func parseLog(b []byte, rec func(id string, addrs []string)) {
 	}
 }
 
+// sumLen is the length of a log line's checksum and its tab.
+const sumLen = 9
+
+// castagnoli is the CRC-32C table of the log lines' checksums.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
 // lineSum is a log line's checksum: CRC-32C of the rest, in hex.
 func lineSum(rest []byte) string {
-	return fmt.Sprintf("%08x", crc32.Checksum(rest, crc32.MakeTable(crc32.Castagnoli)))
+	return fmt.Sprintf("%08x", crc32.Checksum(rest, castagnoli))
 }
 
 // close stops the syncer after a last round, and removes the current log
@@ -241,15 +246,16 @@ func (p *progress) add(addrs []string) error {
 		return err
 	}
 	p.logs[lf]++ // pins lf until this entry is done with it
-	rest := append(p.buf[:0], p.id...)
+	// "<sum>\t<id>\t<addr>...\n", the sum written over its placeholder.
+	line := append(p.buf[:0], "00000000\t"...)
+	line = append(line, p.id...)
 	for _, a := range addrs {
-		rest = append(rest, '\t')
-		rest = append(rest, a...)
+		line = append(line, '\t')
+		line = append(line, a...)
 	}
-	line := make([]byte, 0, len(rest)+10)
-	line = append(append(append(line, lineSum(rest)...), '\t'), rest...)
+	copy(line, lineSum(line[sumLen:]))
 	line = append(line, '\n')
-	p.buf = rest
+	p.buf = line
 	if _, err := lf.f.Write(line); err != nil {
 		return fmt.Errorf("write delivery progress: %w", err)
 	}
@@ -296,9 +302,8 @@ func (j *journal) current() (*logFile, error) {
 func (j *journal) release(lf *logFile, n int) {
 	j.mu.Lock()
 	lf.users -= n
-	gone := lf.users <= 0 && lf != j.cur && !lf.closed
+	gone := lf.users <= 0 && lf != j.cur && j.logs[lf]
 	if gone {
-		lf.closed = true
 		delete(j.logs, lf)
 	}
 	j.mu.Unlock()
