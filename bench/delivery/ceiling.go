@@ -78,11 +78,9 @@ func ceiling(addr string, conns, n, per int, msg []byte) (float64, error) {
 // smtpSource runs Postfix's smtp-source against addr: sessions parallel
 // sessions, msgs messages of rcpts recipients each; recipients per second.
 func smtpSource(addr string, sessions, msgs, rcpts int) (float64, error) {
-	bin, err := exec.LookPath("smtp-source")
+	bin, err := postfixTool("smtp-source")
 	if err != nil {
-		if bin, err = exec.LookPath("/usr/sbin/smtp-source"); err != nil {
-			return 0, err
-		}
+		return 0, err
 	}
 	start := time.Now()
 	cmd := exec.Command(bin, "-s", fmt.Sprint(sessions), "-m", fmt.Sprint(msgs), "-r", fmt.Sprint(rcpts),

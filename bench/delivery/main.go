@@ -144,7 +144,7 @@ func sinkFor(kind, mode string) (sink, error) {
 // runSink measures every size and mode against one kind of sink.
 func runSink(inst *instance, kind string, sizes []int, msg []byte) error {
 	fmt.Printf("\nsink: %s\n", sinkTitle[kind])
-	if _, err := smtpSinkBin(); kind == "postfix" && err != nil {
+	if _, err := postfixTool("smtp-sink"); kind == "postfix" && err != nil {
 		fmt.Println("skipped: smtp-sink not found (Debian package postfix)")
 		return nil
 	}

@@ -34,18 +34,19 @@ type postfixSink struct {
 	done    chan struct{}
 }
 
-// smtpSinkBin finds smtp-sink.
-func smtpSinkBin() (string, error) {
-	if bin, err := exec.LookPath("smtp-sink"); err == nil {
+// postfixTool finds one of Postfix's test programs (smtp-sink,
+// smtp-source): on PATH, else in /usr/sbin, which a user's PATH may lack.
+func postfixTool(name string) (string, error) {
+	if bin, err := exec.LookPath(name); err == nil {
 		return bin, nil
 	}
-	return exec.LookPath("/usr/sbin/smtp-sink")
+	return exec.LookPath("/usr/sbin/" + name)
 }
 
 // startPostfixSink starts smtp-sink counting by dump (byDump) or by its
 // message counter.
 func startPostfixSink(byDump bool) (*postfixSink, error) {
-	bin, err := smtpSinkBin()
+	bin, err := postfixTool("smtp-sink")
 	if err != nil {
 		return nil, fmt.Errorf("smtp-sink (Debian package postfix): %w", err)
 	}
