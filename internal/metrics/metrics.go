@@ -75,6 +75,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			{"journal_syncs", m.JournalSyncs}, {"checkpoints", m.Checkpoints},
 			{"restored", m.Restored},
 			{"carried", m.Carried},
+			{"spilled", m.Spilled},
 		} {
 			counter(spoolOps, float64(op.v), op.name)
 		}

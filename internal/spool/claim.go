@@ -108,27 +108,19 @@ func (s *Spool) tryClaim(qi int) (*Claim, <-chan struct{}, int64, error) {
 	for {
 		s.mu.Lock()
 		it, ok, wake, next := s.idx.pop(qi, s.now().UnixNano())
-		var res resident
-		isRes := false
+		var rc *Claim
+		id := it.k.String()
+		src, dst := s.readyPath(q, id), s.claimPath(id)
 		if ok {
-			res, isRes = s.claimResident(it.k)
+			rc = s.claimResident(it.k, qi, dst)
 		}
 		s.mu.Unlock()
 		if !ok {
 			return nil, wake, next, nil
 		}
-		id := it.k.String()
-		src, dst := s.readyPath(q, id), s.claimPath(id)
-		if isRes {
-			if err := s.j.noteClaim(it.k); err != nil {
-				s.mu.Lock()
-				s.resident[it.k] = res
-				s.residentBytes += int64(len(res.rec))
-				s.idx.add(qi, it.k, it.due)
-				s.mu.Unlock()
-				return nil, nil, 0, err
-			}
-			return s.claimedResident(it.k, qi, dst, res), nil, 0, nil
+		if rc != nil {
+			c, err := s.claimedResident(rc, it.due)
+			return c, nil, 0, err
 		}
 		if err := os.Rename(src, dst); err != nil {
 			if errors.Is(err, os.ErrNotExist) {

@@ -25,24 +25,24 @@ func (s *Spool) finishJournaled(c *Claim, entries []*Entry) error {
 			return err
 		}
 	}
-	seg, err := s.j.append(append(ch.recs, tombstoneRecord(c.k)), ch.keys)
+	p, err := s.j.append(append(ch.recs, tombstoneRecord(c.k)), ch.keys)
 	if err != nil {
 		s.unplace(ch.placed)
 		return err
 	}
-	defer s.j.placed(seg)
+	defer s.j.placed(p.seg)
 	s.mu.Lock()
-	for _, p := range ch.placed {
-		s.idx.add(p.q, p.k, p.due)
+	for _, pl := range ch.placed {
+		s.idx.add(pl.q, pl.k, pl.due)
 	}
-	for i, b := range ch.kept {
-		p := s.readyPlacement("", entries[i])
-		s.resident[p.k] = resident{rec: b, seg: seg}
-		s.residentBytes += int64(len(b))
-		s.idx.add(p.q, p.k, p.due)
+	if ch.mode != keepFile {
+		s.keepResident(entries, ch.recs, p, ch.mode == keepSpilled)
 	}
 	s.mu.Unlock()
 	s.metrics.Acked.Add(uint64(len(entries)))
+	if ch.mode == keepSpilled {
+		s.metrics.Spilled.Add(uint64(len(entries)))
+	}
 	s.check(s.retire(c.retired()), "remove finished claim", "path", c.path)
 	if s.kick != nil {
 		s.check(s.kick.write(appendKick(nil, '-', 0, c.k, 0)), "write kick journal", "owner", s.owner)
@@ -51,15 +51,15 @@ func (s *Spool) finishJournaled(c *Claim, entries []*Entry) error {
 }
 
 // children are a Forward's new entries, ready for the journal round:
-// resident (kept holds their encodings) or placed as files, unindexed.
+// resident (mode says how) or placed as files, unindexed.
 type children struct {
 	recs   []jrec
 	keys   []key
-	kept   [][]byte
+	mode   keepMode
 	placed []placement
 }
 
-// newChildren prepares entries: resident if the budget allows, else
+// newChildren prepares entries: resident if the budgets allow, else
 // staged unsynced and renamed into their queues.
 func (s *Spool) newChildren(entries []*Entry) (children, error) {
 	var ch children
@@ -74,11 +74,11 @@ func (s *Spool) newChildren(entries []*Entry) (children, error) {
 		return ch, err
 	}
 	ch.keys = make([]key, len(entries))
-	if s.residentRoom(size) {
+	if ch.mode = s.keepModeFor(size); ch.mode != keepFile {
 		for i, e := range entries {
 			ch.keys[i], _ = parseKey(e.ID)
 		}
-		ch.recs, ch.kept = entryRecords(encoded), encoded
+		ch.recs = entryRecords(encoded)
 		return ch, nil
 	}
 	tmps, err := s.stageEncoded(entries, encoded, true, false)

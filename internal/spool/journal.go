@@ -82,7 +82,7 @@ type journal struct {
 	s *Spool
 
 	wmu  sync.Mutex // held by a round's write+sync and by rotate
-	f    *os.File   // current segment
+	f    *os.File   // current segment (also in files)
 	seg  uint64     // its number
 	size int64      // its length
 	// carried is how much of size is carried records: they are not new
@@ -90,6 +90,11 @@ type journal struct {
 	// checkpointBytes (else every checkpoint would call for the next).
 	carried int64
 	oldest  uint64 // the oldest segment not yet deleted
+
+	// files holds every segment not yet deleted, open for reading the
+	// spilled entries' records (resident.go); closed as they are deleted.
+	fmu   sync.RWMutex
+	files map[uint64]*os.File
 
 	rounds batcher[*jround] // waiting for the syncer
 	buf    []byte           // the syncer's round buffer, reused
@@ -103,6 +108,9 @@ type journal struct {
 
 	lastWrite, lastCheckpoint time.Time // j.mu
 }
+
+// recordHeader is a record's length and kind, before its payload.
+const recordHeader = 5
 
 // Record kinds: a record is a 4-byte big-endian length, a kind byte and
 // the payload (length counts both).
@@ -146,6 +154,7 @@ type jround struct {
 	keys    []key
 	carried bool   // a checkpoint's carried records (j.carried)
 	seg     uint64 // set by the syncer: the segment the records went to
+	base    int64  // set by the syncer: where in it the first one starts
 	err     error
 	done    chan struct{}
 }
@@ -156,6 +165,7 @@ func (s *Spool) openJournal() error {
 		inflight: map[uint64]int{},
 		segKeys:  map[uint64][]key{},
 		soon:     make(chan struct{}, 1),
+		files:    map[uint64]*os.File{},
 	}
 	j.cond = sync.NewCond(&j.mu)
 	j.rounds.init()
@@ -181,9 +191,10 @@ func (j *journal) segPath(n uint64) string {
 	return j.s.sub(journalDir, j.s.owner+"."+strconv.FormatUint(n, 10))
 }
 
-// newSegment creates segment n and makes its name durable.
+// newSegment creates segment n and makes its name durable. The segment
+// before stays open for reading until it is deleted.
 func (j *journal) newSegment(n uint64) error {
-	f, err := os.OpenFile(j.segPath(n), os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	f, err := os.OpenFile(j.segPath(n), os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
 		return diskErr("create journal segment", j.segPath(n), err, &j.s.metrics)
 	}
@@ -192,15 +203,67 @@ func (j *journal) newSegment(n uint64) error {
 		return diskErr("sync journal directory", j.s.sub(journalDir), err, &j.s.metrics)
 	}
 	j.f, j.seg, j.size, j.carried = f, n, 0, 0
+	j.fmu.Lock()
+	j.files[n] = f
+	j.fmu.Unlock()
 	return nil
+}
+
+// pos is where an append's records went: segment and offset of the first.
+type pos struct {
+	seg  uint64
+	base int64
+}
+
+// payloadOffsets returns where each of recs' payloads starts in the
+// segment, recs having been appended at p.
+func (p pos) payloadOffsets(recs []jrec) []int64 {
+	offs := make([]int64, len(recs))
+	at := p.base
+	for i, r := range recs {
+		offs[i] = at + recordHeader
+		at += recordHeader + int64(len(r.b))
+	}
+	return offs
+}
+
+// readPayload reads the n-byte payload at off in segment seg.
+func (j *journal) readPayload(seg uint64, off int64, n int) ([]byte, error) {
+	j.fmu.RLock()
+	f := j.files[seg]
+	j.fmu.RUnlock()
+	if f == nil {
+		return nil, fmt.Errorf("spool journal: segment %d is gone", seg)
+	}
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return nil, diskErr("read journal", f.Name(), err, &j.s.metrics)
+	}
+	return b, nil
+}
+
+// closeFiles closes the segments up to n (all: ^uint64(0)).
+func (j *journal) closeFiles(n uint64) error {
+	j.fmu.Lock()
+	defer j.fmu.Unlock()
+	var first error
+	for seg, f := range j.files {
+		if seg <= n {
+			if err := f.Close(); err != nil && first == nil {
+				first = err
+			}
+			delete(j.files, seg)
+		}
+	}
+	return first
 }
 
 // append makes records durable in the journal, in one round; keys are the
 // entries they create. On success the caller finishes the file work the
-// records stand for, then calls placed(seg), so that a checkpoint waits
+// records stand for, then calls placed(p.seg), so that a checkpoint waits
 // for it.
-func (j *journal) append(recs []jrec, keys []key) (uint64, error) {
-	seg, err := j.appendOnce(recs, keys)
+func (j *journal) append(recs []jrec, keys []key) (pos, error) {
+	p, err := j.appendOnce(recs, keys)
 	if errors.Is(err, ErrDiskFull) {
 		// The segments hold a second copy of every entry since the last
 		// checkpoint: on a full disk, a checkpoint frees that room. It
@@ -211,20 +274,20 @@ func (j *journal) append(recs []jrec, keys []key) (uint64, error) {
 		default:
 		}
 	}
-	return seg, err
+	return p, err
 }
 
-func (j *journal) appendOnce(recs []jrec, keys []key) (uint64, error) {
+func (j *journal) appendOnce(recs []jrec, keys []key) (pos, error) {
 	return j.appendRound(&jround{recs: recs, keys: keys, done: make(chan struct{})})
 }
 
 // appendRound waits until r is durable.
-func (j *journal) appendRound(r *jround) (uint64, error) {
+func (j *journal) appendRound(r *jround) (pos, error) {
 	if !j.rounds.add(r) {
-		return 0, ErrClosed
+		return pos{}, ErrClosed
 	}
 	<-r.done
-	return r.seg, r.err
+	return pos{seg: r.seg, base: r.base}, r.err
 }
 
 // placed records that the file work of one append to segment seg is done.
@@ -252,8 +315,10 @@ func (j *journal) write(batch []*jround) {
 		}
 	}()
 	entries, carried := 0, 0
-	for _, r := range batch {
+	starts := make([]int, len(batch))
+	for i, r := range batch {
 		start := len(buf)
+		starts[i] = start
 		for _, rec := range r.recs {
 			buf = binary.BigEndian.AppendUint32(buf, uint32(len(rec.b)+1))
 			buf = append(buf, rec.kind)
@@ -266,6 +331,7 @@ func (j *journal) write(batch []*jround) {
 		}
 	}
 	j.wmu.Lock()
+	base := j.size
 	err := j.writeSync(buf)
 	seg := j.seg
 	if err == nil {
@@ -285,8 +351,8 @@ func (j *journal) write(batch []*jround) {
 	if err == nil {
 		j.s.metrics.batch(entries) // a durability round, like the group commit's
 	}
-	for _, r := range batch {
-		r.seg, r.err = seg, err
+	for i, r := range batch {
+		r.seg, r.base, r.err = seg, base+int64(starts[i]), err
 		close(r.done)
 	}
 }
@@ -310,13 +376,11 @@ func (j *journal) writeSync(buf []byte) error {
 			return err
 		}
 	}
-	old := j.f
 	if nerr := j.newSegment(j.seg + 1); nerr != nil {
 		j.s.check(nerr, "start journal segment after a write error")
 		return err
 	}
-	j.s.check(old.Close(), "close journal segment")
-	return err
+	return err // the old segment stays open for reading until deleted
 }
 
 // noteClaim records, without a sync, that resident entry k is claimed: if
@@ -364,14 +428,14 @@ func (j *journal) checkpointWith(carry bool) error {
 	old := j.seg - 1
 	if j.size > 0 {
 		old = j.seg
-		oldFile := j.f
 		if err := j.newSegment(old + 1); err != nil {
 			j.wmu.Unlock()
 			return fmt.Errorf("spool checkpoint: %w", err)
 		}
-		j.s.check(oldFile.Close(), "close journal segment")
 	}
 	j.wmu.Unlock()
+	j.s.setCheckpointing(old)
+	defer j.s.setCheckpointing(0)
 
 	j.mu.Lock()
 	for j.inflightUpTo(old) > 0 {
@@ -419,6 +483,9 @@ func (j *journal) removeSegments(n uint64) error {
 	segs, err := listSegments(j.s.sub(journalDir), j.s.owner)
 	if err != nil {
 		return err
+	}
+	if err := j.closeFiles(n); err != nil {
+		return fmt.Errorf("close journal segments: %w", err)
 	}
 	removed := false
 	for _, sg := range segs {
@@ -490,10 +557,12 @@ func (j *journal) checkpointer() {
 	}
 }
 
-// due reports whether a checkpoint is due at now.
+// due reports whether a checkpoint is due at now. Under load one waits
+// until the segment's new records outweigh what the last one carried, so
+// that carrying a backlog at most doubles what the journal writes.
 func (j *journal) due(now time.Time) bool {
 	j.wmu.Lock()
-	size := j.size - j.carried
+	size, carried := j.size-j.carried, j.carried
 	pending := size > 0 || j.oldest != j.seg
 	j.wmu.Unlock()
 	if !pending {
@@ -501,8 +570,10 @@ func (j *journal) due(now time.Time) bool {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return now.Sub(j.lastWrite) >= checkpointQuiet || now.Sub(j.lastCheckpoint) >= checkpointEvery ||
-		size >= checkpointBytes
+	if now.Sub(j.lastWrite) >= checkpointQuiet {
+		return true
+	}
+	return size >= carried && (now.Sub(j.lastCheckpoint) >= checkpointEvery || size >= checkpointBytes)
 }
 
 // close stops the syncer after the waiting rounds, checkpoints, and closes
@@ -513,7 +584,7 @@ func (j *journal) close() error {
 	err := j.checkpoint()
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
-	if cerr := j.f.Close(); err == nil {
+	if cerr := j.closeFiles(^uint64(0)); err == nil {
 		err = cerr
 	}
 	if err == nil && j.size == 0 {
@@ -527,7 +598,7 @@ func (j *journal) halt() {
 	j.rounds.stop()
 	<-j.rounds.done
 	j.wmu.Lock()
-	_ = j.f.Close()
+	_ = j.closeFiles(^uint64(0))
 	j.wmu.Unlock()
 }
 

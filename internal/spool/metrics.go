@@ -37,6 +37,7 @@ type Metrics struct {
 	JournalSyncs, Checkpoints uint64
 	Restored                  uint64 // entries written again from a dead owner's journal at Open
 	Carried                   uint64 // resident entries carried into a new segment by checkpoints
+	Spilled                   uint64 // new entries kept in the journal only, past the memory budget (resident.go)
 }
 
 // counters are the live atomic counters behind Metrics.
@@ -48,6 +49,7 @@ type counters struct {
 	Torn, DiskFull, KicksRead                        atomic.Uint64
 	FilesCreated, SparesReused                       atomic.Uint64
 	JournalSyncs, Checkpoints, Restored, Carried     atomic.Uint64
+	Spilled                                          atomic.Uint64
 }
 
 // batch records one group-commit batch of n new entries.
@@ -88,6 +90,7 @@ func (s *Spool) Metrics() Metrics {
 		Checkpoints:  c.Checkpoints.Load(),
 		Restored:     c.Restored.Load(),
 		Carried:      c.Carried.Load(),
+		Spilled:      c.Spilled.Load(),
 	}
 	for i := range m.BatchSizes {
 		m.BatchSizes[i] = c.BatchSizes[i].Load()

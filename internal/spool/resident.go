@@ -10,80 +10,214 @@ import "fmt"
 // (journal.go). So Enqueue keeps the encoded entry in memory ("resident")
 // and writes no file; a claim of it costs no rename and no read, and a
 // post that is processed before the next checkpoint never creates an
-// inode. A checkpoint deals with every resident entry of the segments it
-// deletes: a timed one carries the ready ones into the new segment
-// (carryResidents: a backlog of thousands costs one write, not thousands
-// of inodes), the one at Close writes their files into their queues;
-// claimed ones get their claim file. After a crash the journal restores
-// them (nothing of them is on disk). Resident entries are bounded by
-// residentBudget bytes (ready ones); past it, Enqueue writes files as
-// before.
-const residentBudget = 64 << 20
+// inode. Past residentBudget bytes in memory, an entry is "spilled": only
+// where its record lies in the journal is kept, and a claim reads it back
+// (from the page cache, as a rule): a burst that outruns the runners costs
+// no inode per message either. Past spillBudget more, Enqueue writes files
+// as before (the journal then holds a second copy only until the next
+// checkpoint). A checkpoint deals with every resident entry of the
+// segments it deletes: a timed one carries the ready ones into the new
+// segment (carryResidents: a backlog of thousands costs one write, not
+// thousands of inodes; spilled ones stay spilled), the one at Close writes
+// their files into their queues; claimed ones get their claim file. After
+// a crash the journal restores them (nothing of them is on disk).
+const (
+	residentBudget = 64 << 20
+	spillBudget    = 512 << 20
+)
 
-// resident is a resident entry: its encoding and its journal segment.
+// resident is a resident entry: its encoding, or where it lies when
+// spilled (rec nil), and its journal segment.
 type resident struct {
 	rec []byte
 	seg uint64
+	off int64 // spilled: the payload's offset in seg
+	n   int   // spilled: its length
 }
 
-// residentRoom reports whether n more bytes of resident entries fit.
-func (s *Spool) residentRoom(n int) bool {
+// spilled reports whether r's record is only in the journal.
+func (r resident) spilled() bool { return r.n > 0 }
+
+// keepMode is where a journaled new entry is kept: see above.
+type keepMode int
+
+const (
+	keepFile keepMode = iota
+	keepMemory
+	keepSpilled
+)
+
+// keepModeFor returns where n more bytes of new entries can be kept.
+func (s *Spool) keepModeFor(n int) keepMode {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.residentBytes+int64(n) <= s.residentMax
+	switch {
+	case s.residentBytes+int64(n) <= s.residentMax:
+		return keepMemory
+	case s.spilledBytes+int64(n) <= s.spillMax:
+		return keepSpilled
+	}
+	return keepFile
 }
 
-// enqueueResident is enqueueJournaled for entries kept in memory.
-func (s *Spool) enqueueResident(entries []*Entry, recs [][]byte, keys []key) error {
-	seg, err := s.j.append(entryRecords(recs), keys)
+// keepResident makes entries, journaled at p as recs (their encodings
+// first), ready resident entries; s.mu held.
+func (s *Spool) keepResident(entries []*Entry, recs []jrec, p pos, spill bool) {
+	var offs []int64
+	if spill {
+		offs = p.payloadOffsets(recs)
+	}
+	for i, e := range entries {
+		pl := s.readyPlacement("", e)
+		r := resident{rec: recs[i].b, seg: p.seg}
+		if spill {
+			r = resident{seg: p.seg, off: offs[i], n: len(recs[i].b)}
+		}
+		s.addResident(pl.k, r)
+		s.idx.add(pl.q, pl.k, pl.due)
+	}
+}
+
+// addResident adds r as ready resident entry k and counts its bytes;
+// s.mu held.
+func (s *Spool) addResident(k key, r resident) {
+	if r.spilled() {
+		r.rec = nil
+		s.spilledBytes += int64(r.n)
+	} else {
+		s.residentBytes += int64(len(r.rec))
+	}
+	s.resident[k] = r
+}
+
+// enqueueResident is enqueueJournaled for entries kept in memory or
+// spilled.
+func (s *Spool) enqueueResident(entries []*Entry, recs [][]byte, keys []key, spill bool) error {
+	jrecs := entryRecords(recs)
+	p, err := s.j.append(jrecs, keys)
 	if err != nil {
 		return err
 	}
-	defer s.j.placed(seg)
+	defer s.j.placed(p.seg)
 	s.mu.Lock()
-	for i, e := range entries {
-		p := s.readyPlacement("", e)
-		s.resident[p.k] = resident{rec: recs[i], seg: seg}
-		s.residentBytes += int64(len(recs[i]))
-		s.idx.add(p.q, p.k, p.due)
-	}
+	s.keepResident(entries, jrecs, p, spill)
 	s.mu.Unlock()
 	s.metrics.Acked.Add(uint64(len(entries)))
+	if spill {
+		s.metrics.Spilled.Add(uint64(len(entries)))
+	}
 	return nil
 }
 
-// claimResident takes k out of the resident entries if it is one; s.mu
-// held.
-func (s *Spool) claimResident(k key) (resident, bool) {
-	r, ok := s.resident[k]
-	if ok {
-		delete(s.resident, k)
-		s.residentBytes -= int64(len(r.rec))
+// claimResident takes k out of the ready resident entries if it is one
+// and registers its claim, locked, in the same critical section (s.mu
+// held), so that a checkpoint sees the entry either ready or claimed;
+// claimedResident completes the claim.
+func (s *Spool) claimResident(k key, qi int, path string) *Claim {
+	r, ok := s.takeResident(k)
+	if !ok {
+		return nil
 	}
-	return r, ok
-}
-
-// claimedResident makes the claim of a resident entry: no file to move
-// or read.
-func (s *Spool) claimedResident(k key, qi int, path string, r resident) *Claim {
-	e, err := decodeBytes(r.rec)
-	if err != nil {
-		panic(fmt.Sprintf("spool: resident entry %s does not decode: %v", k, err)) // encoded by this process
-	}
-	c := &Claim{Entry: *e, s: s, k: k, queue: qi, path: path, resident: &r}
-	s.mu.Lock()
+	c := &Claim{s: s, k: k, queue: qi, path: path, resident: &r}
+	c.mu.Lock()
 	s.claims[k] = c
-	s.mu.Unlock()
-	s.metrics.Claims.Add(1)
 	return c
 }
 
-// putBack makes a claimed resident entry ready again (Release).
-func (s *Spool) putBack(c *Claim) {
+// takeResident takes k out of the ready resident entries if it is one;
+// s.mu held.
+func (s *Spool) takeResident(k key) (resident, bool) {
+	r, ok := s.resident[k]
+	if !ok {
+		return r, false
+	}
+	delete(s.resident, k)
+	if r.spilled() {
+		s.spilledBytes -= int64(r.n)
+	} else {
+		s.residentBytes -= int64(len(r.rec))
+	}
+	return r, true
+}
+
+// record returns r's encoding, read back from the journal if r is
+// spilled. The caller keeps r's segment from being deleted meanwhile
+// (holds s.mu with r current, or runs the checkpoint).
+func (s *Spool) record(r resident) ([]byte, error) {
+	if !r.spilled() {
+		return r.rec, nil
+	}
+	return s.j.readPayload(r.seg, r.off, r.n)
+}
+
+// claimedResident completes c, locked by claimResident: a claim record,
+// the record read back if it was spilled, the entry decoded; no file to
+// move or read. On failure the entry is ready again.
+func (s *Spool) claimedResident(c *Claim, due int64) (*Claim, error) {
+	defer c.mu.Unlock()
+	err := s.j.noteClaim(c.k)
+	if err == nil && c.resident.spilled() {
+		// Safe outside s.mu: a checkpoint deletes the segment only after
+		// writing this claim's file, which waits for c.mu.
+		c.resident.rec, err = s.j.readPayload(c.resident.seg, c.resident.off, c.resident.n)
+	}
+	var e *Entry
+	if err == nil {
+		if e, err = decodeBytes(c.resident.rec); err != nil {
+			err = fmt.Errorf("spool: resident entry %s does not decode: %w", c.k, err) // never expected: written by this process
+		}
+	}
+	if err != nil {
+		s.mu.Lock()
+		delete(s.claims, c.k)
+		s.mu.Unlock()
+		c.state = claimReleased
+		s.returnResident(c.k, *c.resident, c.queue, due)
+		c.resident = nil
+		return nil, err
+	}
+	c.Entry = *e
+	s.metrics.Claims.Add(1)
+	return c, nil
+}
+
+// setCheckpointing records the last segment a checkpoint deletes (0:
+// none runs); see returnResident.
+func (s *Spool) setCheckpointing(upTo uint64) {
 	s.mu.Lock()
-	s.resident[c.k] = *c.resident
-	s.residentBytes += int64(len(c.resident.rec))
-	s.idx.add(c.queue, c.k, c.due())
+	s.ckUpTo = upTo
+	s.mu.Unlock()
+}
+
+// putBack makes a claimed resident entry ready again (Release); c.mu
+// held.
+func (s *Spool) putBack(c *Claim) { s.returnResident(c.k, *c.resident, c.queue, c.due()) }
+
+// returnResident makes r ready resident entry k of queue qi again. If a
+// checkpoint is deleting r's segment meanwhile (it saw k neither ready
+// nor claimed, or saw the claim before), r is journaled again first:
+// else its only durable copy would go with the segment.
+func (s *Spool) returnResident(k key, r resident, qi int, due int64) {
+	s.mu.Lock()
+	if r.seg > s.ckUpTo {
+		s.addResident(k, r)
+		s.idx.add(qi, k, due)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	if r.rec != nil {
+		p, err := s.j.append([]jrec{{kind: kindCarried, b: r.rec}}, []key{k})
+		if err == nil {
+			defer s.j.placed(p.seg)
+			r = resident{rec: r.rec, seg: p.seg}
+		} else {
+			s.log.Error("spool: journal a resident entry again", "id", k.String(), "err", err)
+		}
+	}
+	s.mu.Lock()
+	s.addResident(k, r)
+	s.idx.add(qi, k, due)
 	s.mu.Unlock()
 }
 
@@ -112,7 +246,7 @@ func (s *Spool) materialize(upTo uint64) error {
 		if r.seg <= upTo {
 			if q := s.idx.lookup(k); q >= 0 {
 				s.idx.remove(k)
-				s.claimResident(k)
+				s.takeResident(k)
 				ready = append(ready, readyOne{k: k, q: q, res: r})
 			}
 		}
@@ -123,9 +257,13 @@ func (s *Spool) materialize(upTo uint64) error {
 	s.mu.Unlock()
 	var firstErr error
 	for i, r := range ready {
-		e, err := decodeBytes(r.res.rec)
+		var e *Entry
+		rec, err := s.record(r.res)
 		if err == nil {
-			err = s.writeResident(e, r.res.rec, s.readyPath(Queues[r.q], e.ID))
+			e, err = decodeBytes(rec)
+		}
+		if err == nil {
+			err = s.writeResident(e, rec, s.readyPath(Queues[r.q], e.ID))
 		}
 		due := int64(0)
 		if e != nil && r.q == retryIdx && !e.Envelope.NotBefore.IsZero() {
@@ -133,8 +271,7 @@ func (s *Spool) materialize(upTo uint64) error {
 		}
 		s.mu.Lock()
 		if err != nil {
-			s.resident[r.k] = r.res // still only in memory and the journal
-			s.residentBytes += int64(len(r.res.rec))
+			s.addResident(r.k, r.res) // still only in memory and the journal
 		}
 		s.idx.add(r.q, r.k, due)
 		s.mu.Unlock()
@@ -183,9 +320,16 @@ func (s *Spool) writeResident(e *Entry, rec []byte, path string) error {
 func (s *Spool) residentEntry(k key) (*Entry, bool) {
 	s.mu.Lock()
 	r, ok := s.resident[k]
+	var rerr error
+	if ok {
+		r.rec, rerr = s.record(r) // under s.mu: see record
+	}
 	c := s.claims[k]
 	f := s.foreign[k]
 	s.mu.Unlock()
+	if rerr != nil {
+		return nil, false
+	}
 	if f != nil {
 		e := *f
 		return &e, true
@@ -226,41 +370,48 @@ func (s *Spool) carryResidents(upTo uint64) error {
 		if len(recs) == 0 {
 			return nil
 		}
-		seg, err := s.j.appendRound(&jround{recs: recs, keys: keys, carried: true, done: make(chan struct{})})
+		p, err := s.j.appendRound(&jround{recs: recs, keys: keys, carried: true, done: make(chan struct{})})
 		if err != nil {
 			return fmt.Errorf("spool checkpoint: carry %d resident entries: %w", len(recs), err)
 		}
+		offs := p.payloadOffsets(recs)
 		s.mu.Lock()
-		for _, k := range keys {
+		for i, k := range keys {
 			if r, ok := s.resident[k]; ok && r.seg <= upTo {
-				r.seg = seg
+				r.seg, r.off = p.seg, offs[i] // the offset matters to a spilled one only
 				s.resident[k] = r
 			}
 		}
 		s.mu.Unlock()
-		s.j.placed(seg)
+		s.j.placed(p.seg)
 		s.metrics.Carried.Add(uint64(len(recs)))
 		recs, keys, size = nil, nil, 0
 		return nil
 	}
 	// Encodings never change, so they are taken under one lock; one
-	// claimed meanwhile is carried all the same (see above).
+	// claimed meanwhile is carried all the same (see above). A spilled
+	// one is read back here: its segment lasts until this checkpoint
+	// deletes it.
 	type carry struct {
-		k   key
-		rec []byte
+		k key
+		r resident
 	}
 	var all []carry
 	s.mu.Lock()
 	for k, r := range s.resident {
 		if r.seg <= upTo && s.idx.lookup(k) >= 0 {
-			all = append(all, carry{k, r.rec})
+			all = append(all, carry{k, r})
 		}
 	}
 	s.mu.Unlock()
 	for _, c := range all {
-		recs = append(recs, jrec{kind: kindCarried, b: c.rec})
+		rec, err := s.record(c.r)
+		if err != nil {
+			return fmt.Errorf("spool checkpoint: carry %s: %w", c.k, err)
+		}
+		recs = append(recs, jrec{kind: kindCarried, b: rec})
 		keys = append(keys, c.k)
-		if size += len(c.rec); size >= carryChunk {
+		if size += len(rec); size >= carryChunk {
 			if err := flush(); err != nil {
 				return err
 			}

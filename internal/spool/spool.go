@@ -151,6 +151,8 @@ type Options struct {
 	testingNoCheckpoint bool
 	// testingNoResident writes a file for every entry (tests of files).
 	testingNoResident bool
+	// testingSpill spills every resident entry (no memory budget).
+	testingSpill bool
 }
 
 // SyncMode selects how the group commit makes a batch durable.
@@ -200,10 +202,13 @@ type Spool struct {
 	mu     sync.Mutex // guards idx, claims and the resident entries
 	idx    index
 	claims map[key]*Claim
-	// resident entries (resident.go): ready ones, their bytes, the budget.
-	resident      map[key]resident
-	residentBytes int64
-	residentMax   int64
+	// resident entries (resident.go): ready ones, their bytes in memory
+	// and spilled, the budgets.
+	resident                   map[key]resident
+	residentBytes, residentMax int64
+	spilledBytes, spillMax     int64
+	// ckUpTo: while a checkpoint runs, the last segment it deletes.
+	ckUpTo uint64
 	// foreign: in a one-shot instance (no journal), the entries live
 	// instances hold in their journals only, as Open read them: Counts,
 	// List and Get show them; nothing claims them.
@@ -273,6 +278,7 @@ func newSpool(opts Options) (*Spool, error) {
 		claims:      make(map[key]*Claim),
 		resident:    make(map[key]resident),
 		residentMax: residentBudget,
+		spillMax:    spillBudget,
 	}
 	switch {
 	case s.depth == 0:
@@ -301,6 +307,9 @@ func newSpool(opts Options) (*Spool, error) {
 	s.committer.init()
 	s.noTimedCheckpoint = opts.testingNoCheckpoint
 	if opts.testingNoResident {
+		s.residentMax, s.spillMax = 0, 0
+	}
+	if opts.testingSpill {
 		s.residentMax = 0
 	}
 	s.syncFS = opts.SyncMode == SyncFS || opts.SyncMode == SyncDefault && syncfsAvailable

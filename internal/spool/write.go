@@ -86,19 +86,19 @@ func (s *Spool) enqueueJournaled(entries []*Entry) error {
 	if err != nil {
 		return err
 	}
-	if s.residentRoom(size) {
-		return s.enqueueResident(entries, recs, keys)
+	if mode := s.keepModeFor(size); mode != keepFile {
+		return s.enqueueResident(entries, recs, keys, mode == keepSpilled)
 	}
 	tmps, err := s.stageEncoded(entries, recs, true, false)
 	if err != nil {
 		return err
 	}
-	seg, err := s.j.append(entryRecords(recs), keys)
+	p, err := s.j.append(entryRecords(recs), keys)
 	if err != nil {
 		s.removeTemps(tmps)
 		return err
 	}
-	defer s.j.placed(seg)
+	defer s.j.placed(p.seg)
 	for i, e := range entries {
 		p := s.readyPlacement(tmps[i], e)
 		if err := s.placeFile(p); err != nil {

@@ -1,0 +1,198 @@
+package spool
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// spillOptions: resident entries with no memory budget, so every one is
+// spilled (kept in the journal only).
+func spillOptions(t *testing.T, dir string) Options {
+	t.Helper()
+	o := residentOptions(t, dir)
+	o.testingSpill = true
+	return o
+}
+
+// Spilled entries have no file and hold no memory, yet List, Get and a
+// claim read them back from the journal, a Forward's children too.
+func TestSpilledEntriesNeedNoFile(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, spillOptions(t, dir))
+	ctx := context.Background()
+	bodies := []string{"first", "second, longer than the first", "third"}
+	ids := map[string]string{}
+	for _, b := range bodies {
+		ids[mustEnqueue(t, s, newItem(In, b))] = b
+		time.Sleep(time.Millisecond) // claimed in order
+	}
+	if n := countFiles(t, filepath.Join(dir, In)); n != 0 {
+		t.Fatalf("in holds %d files", n)
+	}
+	if m := s.Metrics(); m.Spilled != 3 || s.residentBytes != 0 || s.spilledBytes == 0 {
+		t.Fatalf("spilled %d, bytes in memory %d, spilled %d", m.Spilled, s.residentBytes, s.spilledBytes)
+	}
+	for id, b := range ids {
+		if e, err := s.Get(id); err != nil || string(e.Message) != b {
+			t.Fatalf("Get %s: %+v %v", id, e, err)
+		}
+	}
+	if l, err := s.List(In); err != nil || len(l) != 3 {
+		t.Fatalf("List: %d %v", len(l), err)
+	}
+	for range bodies {
+		c := mustClaim(t, s, In, time.Second)
+		if string(c.Message) != ids[c.ID] {
+			t.Fatalf("claimed %s: %q, want %q", c.ID, c.Message, ids[c.ID])
+		}
+		kids, err := c.Forward(ctx, newItem(Out, "child of "+ids[c.ID]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		child := mustClaim(t, s, Out, time.Second)
+		if child.ID != kids[0] || string(child.Message) != "child of "+ids[c.ID] {
+			t.Fatalf("child %s %q", child.ID, child.Message)
+		}
+		if err := child.Done(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := s.Metrics(); m.FilesCreated != 0 || m.Spilled != 6 || s.spilledBytes != 0 {
+		t.Fatalf("files created %d, spilled %d, spilled bytes left %d", m.FilesCreated, m.Spilled, s.spilledBytes)
+	}
+}
+
+// A carrying checkpoint moves spilled entries to the new segment (a
+// claim then reads them there), and after a crash they come back.
+func TestSpilledCarriedAndRestored(t *testing.T) {
+	dir := t.TempDir()
+	opts := spillOptions(t, dir)
+	s := openTest(t, opts)
+	ctx := context.Background()
+	// Finished before the checkpoint: not carried, so the carried records
+	// lie elsewhere in the new segment than in the old.
+	mustEnqueue(t, s, newItem(In, "finished first"))
+	if err := mustClaim(t, s, In, time.Second).Done(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := mustEnqueue(t, s, newItem(In, "carried then claimed"))
+	time.Sleep(time.Millisecond)
+	b := mustEnqueue(t, s, newItem(In, "carried then restored"))
+	mustEnqueue(t, s, newItem(Out, "pushes the offsets along"))
+	if err := s.j.checkpointWith(true); err != nil {
+		t.Fatal(err)
+	}
+	if segs := segments(t, s); len(segs) != 1 || segs[0].n != 2 {
+		t.Fatalf("segments %v, want only the new one", segs)
+	}
+	if m := s.Metrics(); m.Carried != 3 || m.FilesCreated != 0 || s.residentBytes != 0 {
+		t.Fatalf("carried %d, files created %d, bytes in memory %d", m.Carried, m.FilesCreated, s.residentBytes)
+	}
+	if c := mustClaim(t, s, In, time.Second); c.ID != a || string(c.Message) != "carried then claimed" {
+		t.Fatalf("claimed %s %q", c.ID, c.Message)
+	}
+	s.abandon()
+	s2 := openTest(t, opts)
+	if c := s2.Counts(); c[In] != 2 || c[Out] != 1 {
+		t.Fatalf("after the crash: counts %v", c)
+	}
+	got := map[string]string{}
+	for range 2 {
+		c := mustClaim(t, s2, In, time.Second)
+		got[c.ID] = string(c.Message)
+	}
+	if got[a] != "carried then claimed" || got[b] != "carried then restored" {
+		t.Fatalf("restored %v", got)
+	}
+}
+
+// Close writes the files of spilled entries; the next instance claims
+// them from their files.
+func TestCloseWritesSpilledEntries(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, spillOptions(t, dir))
+	id := mustEnqueue(t, s, newItem(In, "spilled"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countFiles(t, filepath.Join(dir, In)); n != 1 {
+		t.Fatalf("in holds %d files after Close", n)
+	}
+	s2 := openTest(t, journalOptions(t, dir))
+	if c := mustClaim(t, s2, In, time.Second); c.ID != id || string(c.Message) != "spilled" {
+		t.Fatalf("claimed %s %q", c.ID, c.Message)
+	}
+}
+
+// A resident entry released while a checkpoint deletes its segment (the
+// checkpoint saw it neither ready nor among the claims it writes) is
+// journaled again, so a crash after the deletion does not lose it.
+func TestReleaseDuringCheckpointJournalsAgain(t *testing.T) {
+	for _, spill := range []bool{false, true} {
+		dir := t.TempDir()
+		opts := residentOptions(t, dir)
+		opts.testingSpill = spill
+		s := openTest(t, opts)
+		id := mustEnqueue(t, s, newItem(In, "released mid-checkpoint"))
+		c := mustClaim(t, s, In, time.Second)
+		// The checkpoint's first steps: a new segment, the old one's
+		// deletion under way.
+		s.j.wmu.Lock()
+		if err := s.j.newSegment(s.j.seg + 1); err != nil {
+			t.Fatal(err)
+		}
+		s.j.wmu.Unlock()
+		s.setCheckpointing(1)
+		if err := c.Release(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.j.removeSegments(1); err != nil {
+			t.Fatal(err)
+		}
+		s.setCheckpointing(0)
+		if e, err := s.Get(id); err != nil || string(e.Message) != "released mid-checkpoint" {
+			t.Fatalf("spill %v: Get after the checkpoint: %+v %v", spill, e, err)
+		}
+		s.abandon()
+		s2 := openTest(t, opts)
+		if c := mustClaim(t, s2, In, time.Second); c.ID != id || string(c.Message) != "released mid-checkpoint" {
+			t.Fatalf("spill %v: after the crash claimed %s %q", spill, c.ID, c.Message)
+		}
+	}
+}
+
+// Under load a checkpoint waits until the segment's new records outweigh
+// what the last one carried; a quiet journal checkpoints at once.
+func TestCheckpointDueAmortizesCarrying(t *testing.T) {
+	s := openTest(t, residentOptions(t, t.TempDir()))
+	j := s.j
+	now := time.Now()
+	set := func(fresh, carried int64) {
+		j.wmu.Lock()
+		j.size, j.carried = fresh+carried, carried
+		j.wmu.Unlock()
+		j.mu.Lock()
+		j.lastWrite, j.lastCheckpoint = now, now.Add(-time.Hour)
+		j.mu.Unlock()
+	}
+	for _, tc := range []struct {
+		fresh, carried int64
+		due            bool
+	}{
+		{fresh: 1, carried: 0, due: true},
+		{fresh: 100, carried: 1000, due: false},
+		{fresh: 1000, carried: 1000, due: true},
+		{fresh: checkpointBytes, carried: 2 * checkpointBytes, due: false},
+	} {
+		set(tc.fresh, tc.carried)
+		if got := j.due(now); got != tc.due {
+			t.Errorf("fresh %d carried %d: due %v, want %v", tc.fresh, tc.carried, got, tc.due)
+		}
+		if !j.due(now.Add(checkpointQuiet)) {
+			t.Errorf("fresh %d carried %d: not due when quiet", tc.fresh, tc.carried)
+		}
+	}
+	set(0, 0)
+}
