@@ -73,7 +73,7 @@ const (
 	// load (the kernel writes dirty data back after ~30 s anyway).
 	checkpointEvery = 30 * time.Second
 	checkpointBytes = 64 << 20 // a bigger segment is checkpointed at once
-	maxKeptRoundBuf = 1 << 20  // a bigger round buffer is not kept
+	maxKeptRoundBuf = 4 << 20  // a bigger round buffer is not kept
 	journalDir      = "journal"
 )
 
@@ -306,7 +306,16 @@ func (j *journal) syncer() { j.rounds.run(j.write) }
 
 // write appends the batch's records as one write and one fdatasync.
 func (j *journal) write(batch []*jround) {
+	need := 0
+	for _, r := range batch {
+		for _, rec := range r.recs {
+			need += recordHeader + len(rec.b)
+		}
+	}
 	buf := j.buf[:0]
+	if cap(buf) < need {
+		buf = make([]byte, 0, need) // once, not grown by doubling
+	}
 	defer func() {
 		// Kept for the next round (the syncer is the only writer),
 		// unless a big one (a checkpoint's carrying) grew it.
