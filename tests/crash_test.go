@@ -52,10 +52,21 @@ func TestCrashNoAckedMessageLost(t *testing.T) {
 		wg.Go(func() { crashClient(h, pending, acked, &left, stop) })
 	}
 
+	spilled, files := 0.0, 0.0 // new entries kept in the journal only, files written: before the kills
 	for k := range kills {
 		time.Sleep(time.Duration(300+rand.IntN(1200)) * time.Millisecond)
+		m := scrapeMetrics(t, h.HTTPAddr)
+		spilled += m[`herald_spool_operations_total{op="spilled"}`]
+		files += m[`herald_spool_operations_total{op="files_created"}`]
 		h.Kill()
 		t.Logf("kill %d: %d messages still to send", k+1, left.Load())
+		// Every other run keeps no new entry in memory and 1 MiB in the
+		// journal only, so that kills find entries of every kind: in
+		// memory, in the journal only, in files.
+		h.env = nil
+		if k%2 == 0 {
+			h.env = []string{"HERALD_SPOOL_MEMORY_MB=0", "HERALD_SPOOL_JOURNAL_MB=1"}
+		}
 		h.Start()
 	}
 	deadline := time.Now().Add(5 * time.Minute)
@@ -93,6 +104,7 @@ func TestCrashNoAckedMessageLost(t *testing.T) {
 	// and delivery connections.
 	bound := kills * (clients + 2 + 4)
 	t.Logf("sent=%d acked=%d delivered=%d duplicates=%d lost=%d (duplicate bound %d)", total, countAcked(acked), len(got), dups, lost, bound)
+	t.Logf("before the kills: %.0f entries spilled, %.0f files written", spilled, files)
 	fmt.Printf("crash test: sent=%d acked=%d delivered=%d duplicates=%d lost=%d kills=%d\n", total, countAcked(acked), len(got), dups, lost, kills)
 	if lost != 0 {
 		t.Errorf("%d acknowledged messages lost", lost)

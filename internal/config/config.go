@@ -102,6 +102,13 @@ type Spool struct {
 	MinFreeMB int64 `toml:"min_free_mb"`
 	// MaxAttempts is how often a crashed claim is retried before shunt. Default 5.
 	MaxAttempts int `toml:"max_attempts"`
+	// MemoryMB bounds the new entries serve keeps in memory (durable in
+	// its journal) instead of writing a file each. Default 64; 0: none.
+	MemoryMB int64 `toml:"memory_mb"`
+	// JournalMB bounds the entries kept past MemoryMB in the journal only
+	// (read back when processed); beyond both, new entries are written as
+	// files. Default 512; 0: none.
+	JournalMB int64 `toml:"journal_mb"`
 }
 
 // Delivery tunes the outgoing runners.
@@ -173,7 +180,7 @@ func Default() Config {
 		LMTP:    LMTP{Listen: "127.0.0.1:8024", Socket: defaultSocket, MaxMessageSize: 10 << 20, MaxRecipients: 1000},
 		SMTP:    SMTP{Host: "127.0.0.1", Port: 25},
 		HTTP:    HTTP{Listen: "127.0.0.1:8080"},
-		Spool:   Spool{MinFreeMB: 64, MaxAttempts: 5},
+		Spool:   Spool{MinFreeMB: 64, MaxAttempts: 5, MemoryMB: 64, JournalMB: 512},
 		Delivery: Delivery{Connections: 8, MaxRecipients: 500, RetryPeriod: Duration{120 * time.Hour}, RetryMin: Duration{time.Minute},
 			RecipientCacheMB: 256},
 		Log: Log{Level: "info", Format: "text"},
@@ -296,6 +303,12 @@ func (c *Config) validate() error {
 	}
 	if c.Delivery.Connections <= 0 || c.Delivery.MaxRecipients <= 0 {
 		return bad("delivery", "connections and max_recipients must be positive")
+	}
+	if c.Spool.MemoryMB < 0 {
+		return bad("spool.memory_mb", "must not be negative, got %d", c.Spool.MemoryMB)
+	}
+	if c.Spool.JournalMB < 0 {
+		return bad("spool.journal_mb", "must not be negative, got %d", c.Spool.JournalMB)
 	}
 	if c.Delivery.RecipientCacheMB < 0 {
 		return bad("delivery.recipient_cache_mb", "must not be negative, got %d", c.Delivery.RecipientCacheMB)

@@ -80,6 +80,8 @@ func TestErrors(t *testing.T) {
 		{"bad duration", "[delivery]\nretry_period = \"soon\"\n", nil, "not a duration"},
 		{"bad db", "[database]\nurl = \"mysql://x\"\n", nil, "database.url"},
 		{"bad level", "[log]\nlevel = \"loud\"\n", nil, "log.level"},
+		{"negative memory", "[spool]\nmemory_mb = -1\n", nil, "spool.memory_mb"},
+		{"negative journal", "", []string{"HERALD_SPOOL_JOURNAL_MB=-5"}, "spool.journal_mb"},
 		{"env unknown", "", []string{"HERALD_LMTP_BOGUS=1"}, "HERALD_LMTP_BOGUS: no such key"},
 		{"env bad int", "", []string{"HERALD_SMTP_PORT=abc"}, "HERALD_SMTP_PORT: not an integer"},
 	}

@@ -59,12 +59,21 @@ func OpenSpool(ctx context.Context, cfg *config.Config, log *slog.Logger, journa
 	}
 	sp, err := spool.Open(ctx, spool.Options{
 		Dir: cfg.SpoolDir(), MaxAttempts: cfg.Spool.MaxAttempts, MinFreeBytes: minFree, Logger: log,
-		NoJournal: !journal,
+		NoJournal: !journal, MemoryBytes: budget(cfg.Spool.MemoryMB), JournalBytes: budget(cfg.Spool.JournalMB),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
 	return sp, nil
+}
+
+// budget is a size in MiB from the config as spool.Options takes it: 0
+// there means none (-1 here).
+func budget(mb int64) int64 {
+	if mb == 0 {
+		return -1
+	}
+	return mb << 20
 }
 
 // Run serves until ctx is cancelled, then shuts down in order.

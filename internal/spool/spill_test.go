@@ -196,3 +196,28 @@ func TestCheckpointDueAmortizesCarrying(t *testing.T) {
 	}
 	set(0, 0)
 }
+
+// New entries fill the memory budget, then the journal-only one, then
+// get files; Options sets the budgets, -1 for none.
+func TestBudgetsFillInTurn(t *testing.T) {
+	dir := t.TempDir()
+	opts := residentOptions(t, dir)
+	opts.MemoryBytes, opts.JournalBytes = -1, -1
+	if s := openTest(t, opts); s.residentMax != 0 || s.spillMax != 0 {
+		t.Fatalf("budgets %d and %d with -1, want none", s.residentMax, s.spillMax)
+	}
+	opts.MemoryBytes, opts.JournalBytes = 0, 0
+	if s := openTest(t, opts); s.residentMax != residentBudget || s.spillMax != spillBudget {
+		t.Fatalf("default budgets %d and %d", s.residentMax, s.spillMax)
+	}
+	s := openTest(t, residentOptions(t, t.TempDir()))
+	mustEnqueue(t, s, newItem(In, "in memory"))
+	one := s.residentBytes // one entry's encoding
+	s.residentMax, s.spillMax = one, one
+	mustEnqueue(t, s, newItem(In, "spilled!!"))
+	mustEnqueue(t, s, newItem(In, "in a file"))
+	if m := s.Metrics(); s.residentBytes != one || s.spilledBytes != one || m.Spilled != 1 || m.FilesCreated != 1 {
+		t.Fatalf("in memory %d, spilled %d (%d entries), files %d; one entry is %d bytes",
+			s.residentBytes, s.spilledBytes, m.Spilled, m.FilesCreated, one)
+	}
+}

@@ -145,6 +145,10 @@ type Options struct {
 	// journal.go; it is used only in SyncFS mode): each Enqueue is then
 	// made durable by the group commit's syncfs, file by file.
 	NoJournal bool
+	// MemoryBytes bounds the journaled new entries kept in memory, with
+	// no file (default 64 MiB; -1 = none); JournalBytes those kept past
+	// it in the journal only (default 512 MiB; -1 = none). See resident.go.
+	MemoryBytes, JournalBytes int64
 
 	// testingNoCheckpoint stops the journal's timed checkpoints (tests
 	// that crash with entries still journaled).
@@ -153,6 +157,17 @@ type Options struct {
 	testingNoResident bool
 	// testingSpill spills every resident entry (no memory budget).
 	testingSpill bool
+}
+
+// sizeOption is a size from Options: 0 the default, negative none.
+func sizeOption(v, def int64) int64 {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // SyncMode selects how the group commit makes a batch durable.
@@ -277,8 +292,8 @@ func newSpool(opts Options) (*Spool, error) {
 		closing:     make(chan struct{}),
 		claims:      make(map[key]*Claim),
 		resident:    make(map[key]resident),
-		residentMax: residentBudget,
-		spillMax:    spillBudget,
+		residentMax: sizeOption(opts.MemoryBytes, residentBudget),
+		spillMax:    sizeOption(opts.JournalBytes, spillBudget),
 	}
 	switch {
 	case s.depth == 0:
