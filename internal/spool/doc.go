@@ -66,9 +66,12 @@
 // EnqueueAll, Forward and Done append to this instance's journal segment
 // (new entries whole, finished ones as tombstones), and a round of
 // concurrent writers costs one fdatasync of that one file; a new entry is
-// kept in memory with no file (resident.go): a timed checkpoint that finds
-// it still queued carries its record into the new segment, the checkpoint
-// at Close writes its file. Other files and removals are not synced: they
+// kept in memory with no file (resident.go), past Options.MemoryBytes
+// in the journal only (read back when claimed), past JournalBytes more
+// as a file: a timed checkpoint that finds a resident entry still queued
+// carries its record into the new segment (under load, only once the new
+// records outweigh what the last one carried), the checkpoint at Close
+// writes its file. Other files and removals are not synced: they
 // reach the disk at the next checkpoint (a syncfs, after which the old
 // segments go). The other operations commit as
 // under SyncFiles, so a round does not flush every journaled entry's
@@ -113,7 +116,7 @@
 // An entry made through the journal is announced only once it has a
 // file, at its writer's checkpoint (100 ms after the writer goes quiet, at
 // most 30 s under steady load, for an entry written as a file past the
-// memory budget; at Close for one kept in memory), and an Open leaves
+// budgets; at Close for one kept in memory or the journal), and an Open leaves
 // live owners' journaled entries to them, so no process finishes an entry
 // that another's journal could restore. One-shot commands (no journal)
 // still count and list them (Counts, List, Get).
