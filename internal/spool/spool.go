@@ -147,7 +147,7 @@ type Options struct {
 	NoJournal bool
 	// MemoryBytes bounds the journaled new entries kept in memory, with
 	// no file (default 64 MiB; -1 = none); JournalBytes those kept past
-	// it in the journal only (default 512 MiB; -1 = none). See resident.go.
+	// it in the journal only (default 256 MiB; -1 = none). See resident.go.
 	MemoryBytes, JournalBytes int64
 
 	// testingNoCheckpoint stops the journal's timed checkpoints (tests
