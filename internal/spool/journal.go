@@ -45,7 +45,9 @@ import (
 // file system (all those files and removals are now durable) and deletes
 // the old segments. It runs when the journal has been quiet for
 // checkpointQuiet, else every checkpointEvery or when a segment passes
-// checkpointBytes of new records. The checkpoint at Close (and one asked
+// checkpointBytes of new records; then it deletes only the oldest
+// segments, those the runners have mostly emptied (ckCarryPrefix), so
+// that a backlog is not copied at every checkpoint. The checkpoint at Close (and one asked
 // for by a full disk) writes the ready resident entries as files instead
 // of carrying them. Only entries with files are announced to other
 // processes (kick journal), at the checkpoint that makes them durable: no
@@ -416,18 +418,35 @@ func (j *journal) noteClaim(k key) error {
 //
 // It may wait for claims being finished (to write resident claims' files),
 // so it must never run on a goroutine that holds a claim's lock.
-func (j *journal) checkpoint() error { return j.checkpointWith(false) }
+func (j *journal) checkpoint() error { return j.checkpointWith(ckFiles) }
 
-// checkpointWith checkpoints; with carry, the ready resident entries of
-// the old segments are carried into the new one instead of written as
-// files (see resident.go), and a segment holding nothing but carried
-// records is no reason for a checkpoint.
-func (j *journal) checkpointWith(carry bool) error {
+// ckMode is what a checkpoint does with the resident entries of the
+// segments it deletes.
+type ckMode int
+
+const (
+	// ckFiles writes their files (Close, a full disk).
+	ckFiles ckMode = iota
+	// ckCarryAll carries them into the new segment and deletes every old
+	// one (a quiet journal).
+	ckCarryAll
+	// ckCarryPrefix deletes only the oldest segments whose resident
+	// entries are at most a quarter of their bytes, carrying those (under
+	// load). The runners take the oldest entries first, so the oldest
+	// segments empty first, and a backlog is not copied at every
+	// checkpoint. Deleting a prefix keeps replay right: a tombstone or
+	// claim record only refers to entries of its own or earlier segments.
+	ckCarryPrefix
+)
+
+// checkpointWith checkpoints in mode; when carrying, a segment holding
+// nothing but carried records is no reason for a checkpoint.
+func (j *journal) checkpointWith(mode ckMode) error {
 	j.ckMu.Lock()
 	defer j.ckMu.Unlock()
 	j.wmu.Lock()
 	fresh := j.size
-	if carry {
+	if mode != ckFiles {
 		fresh -= j.carried
 	}
 	if fresh == 0 && j.oldest == j.seg {
@@ -442,38 +461,89 @@ func (j *journal) checkpointWith(carry bool) error {
 			return fmt.Errorf("spool checkpoint: %w", err)
 		}
 	}
+	oldest := j.oldest
 	j.wmu.Unlock()
-	j.s.setCheckpointing(old)
-	defer j.s.setCheckpointing(0)
 
 	j.mu.Lock()
 	for j.inflightUpTo(old) > 0 {
 		j.cond.Wait()
 	}
+	j.lastCheckpoint = time.Now()
 	j.mu.Unlock()
-	if carry {
-		if err := j.s.carryResidents(old); err != nil {
+	upTo := old
+	if mode == ckCarryPrefix {
+		upTo = j.deletablePrefix(oldest, old)
+		if upTo < oldest {
+			return nil // every old segment is still mostly queued entries
+		}
+	}
+	j.s.setCheckpointing(upTo)
+	defer j.s.setCheckpointing(0)
+	if mode != ckFiles {
+		if err := j.s.carryResidents(upTo); err != nil {
 			return err
 		}
 	}
-	if err := j.s.materialize(old); err != nil {
+	if err := j.s.materialize(upTo); err != nil {
 		return err
 	}
 	if err := j.s.syncFileSystem(); err != nil {
 		return diskErr("checkpoint", j.s.dir, err, &j.s.metrics)
 	}
-	if err := j.removeSegments(old); err != nil {
+	if err := j.removeSegments(upTo); err != nil {
 		return fmt.Errorf("spool checkpoint: %w", err)
 	}
 	j.wmu.Lock()
-	j.oldest = old + 1
+	j.oldest = upTo + 1
 	j.wmu.Unlock()
-	j.mu.Lock()
-	j.lastCheckpoint = time.Now()
-	j.mu.Unlock()
-	j.forget(old)
+	j.forget(upTo)
 	j.s.metrics.Checkpoints.Add(1)
 	return nil
+}
+
+// journalCapFactor: past this many times the resident budgets, a
+// checkpoint under load carries everything (the oldest segments may be
+// pinned by a backlog that is not moving), bounding the journal's size.
+const journalCapFactor = 2
+
+// deletablePrefix returns the last segment of the longest run from oldest
+// to old whose resident entries are at most a quarter of its bytes
+// (oldest-1 if none), or old if the journal has grown past its cap.
+func (j *journal) deletablePrefix(oldest, old uint64) uint64 {
+	sizes := j.segmentSizes(oldest, old)
+	live := j.s.residentBytesBySegment(old)
+	var total, cumSize, cumLive int64
+	for _, sz := range sizes {
+		total += sz
+	}
+	if total > journalCapFactor*(j.s.residentMax+j.s.spillMax)+checkpointBytes {
+		return old
+	}
+	upTo := oldest - 1
+	for seg := oldest; seg <= old; seg++ {
+		cumSize += sizes[seg-oldest]
+		cumLive += live[seg]
+		if 4*cumLive <= cumSize {
+			upTo = seg
+		}
+	}
+	return upTo
+}
+
+// segmentSizes returns the sizes of segments first..last (0 for one that
+// is gone).
+func (j *journal) segmentSizes(first, last uint64) []int64 {
+	sizes := make([]int64, last-first+1)
+	j.fmu.RLock()
+	defer j.fmu.RUnlock()
+	for seg := first; seg <= last; seg++ {
+		if f := j.files[seg]; f != nil {
+			if fi, err := f.Stat(); err == nil {
+				sizes[seg-first] = fi.Size()
+			}
+		}
+	}
+	return sizes
 }
 
 // inflightUpTo counts entries of segments <= n not yet placed (j.mu held).
@@ -556,33 +626,38 @@ func (j *journal) checkpointer() {
 				j.s.log.Error("journal checkpoint failed", "err", err)
 			}
 		case now := <-t.C:
-			if j.s.noTimedCheckpoint || !j.due(now) {
+			mode := j.due(now)
+			if j.s.noTimedCheckpoint || mode == ckFiles {
 				continue
 			}
-			if err := j.checkpointWith(true); err != nil {
+			if err := j.checkpointWith(mode); err != nil {
 				j.s.log.Error("journal checkpoint failed", "err", err)
 			}
 		}
 	}
 }
 
-// due reports whether a checkpoint is due at now. Under load one waits
-// until the segment's new records outweigh what the last one carried, so
-// that carrying a backlog at most doubles what the journal writes.
-func (j *journal) due(now time.Time) bool {
+// due returns the checkpoint due at now: ckCarryAll when the journal has
+// been quiet for checkpointQuiet, ckCarryPrefix every checkpointEvery or
+// when the segment has checkpointBytes of new records, else ckFiles for
+// none.
+func (j *journal) due(now time.Time) ckMode {
 	j.wmu.Lock()
-	size, carried := j.size-j.carried, j.carried
+	size := j.size - j.carried
 	pending := size > 0 || j.oldest != j.seg
 	j.wmu.Unlock()
 	if !pending {
-		return false
+		return ckFiles
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if now.Sub(j.lastWrite) >= checkpointQuiet {
-		return true
+	switch {
+	case now.Sub(j.lastWrite) >= checkpointQuiet:
+		return ckCarryAll
+	case now.Sub(j.lastCheckpoint) >= checkpointEvery || size >= checkpointBytes:
+		return ckCarryPrefix
 	}
-	return size >= carried && (now.Sub(j.lastCheckpoint) >= checkpointEvery || size >= checkpointBytes)
+	return ckFiles
 }
 
 // close stops the syncer after the waiting rounds, checkpoints, and closes

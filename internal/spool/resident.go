@@ -183,6 +183,21 @@ func (s *Spool) claimedResident(c *Claim, due int64) (*Claim, error) {
 	return c, nil
 }
 
+// residentBytesBySegment sums the ready resident entries' bytes by
+// segment, for segments up to upTo. (Claimed ones are few: materialize
+// writes their claim files.)
+func (s *Spool) residentBytesBySegment(upTo uint64) map[uint64]int64 {
+	live := map[uint64]int64{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.resident {
+		if r.seg <= upTo {
+			live[r.seg] += int64(len(r.rec) + r.n)
+		}
+	}
+	return live
+}
+
 // setCheckpointing records the last segment a checkpoint deletes (0:
 // none runs); see returnResident.
 func (s *Spool) setCheckpointing(upTo uint64) {

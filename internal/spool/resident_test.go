@@ -189,7 +189,7 @@ func TestTimedCheckpointCarriesResidents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.j.checkpointWith(true); err != nil {
+	if err := s.j.checkpointWith(ckCarryAll); err != nil {
 		t.Fatal(err)
 	}
 	if n := countFiles(t, filepath.Join(dir, In)) + countFiles(t, filepath.Join(dir, Out)); n != 0 {
@@ -201,10 +201,10 @@ func TestTimedCheckpointCarriesResidents(t *testing.T) {
 	if segs := segments(t, s); len(segs) != 1 || segs[0].n != 2 {
 		t.Fatalf("segments %v, want only the new one", segs)
 	}
-	if s.j.due(time.Now().Add(time.Hour)) {
+	if s.j.due(time.Now().Add(time.Hour)) != ckFiles {
 		t.Fatal("a checkpoint is due for carried records alone")
 	}
-	if err := s.j.checkpointWith(true); err != nil || s.Metrics().Checkpoints != 1 {
+	if err := s.j.checkpointWith(ckCarryAll); err != nil || s.Metrics().Checkpoints != 1 {
 		t.Fatalf("second checkpoint: %v, checkpoints %d", err, s.Metrics().Checkpoints)
 	}
 	// As if the crash came before the old segment was deleted: every
@@ -229,7 +229,7 @@ func TestCarriedThenFinished(t *testing.T) {
 	opts := residentOptions(t, dir)
 	s := openTest(t, opts)
 	mustEnqueue(t, s, newItem(In, "done soon"))
-	if err := s.j.checkpointWith(true); err != nil {
+	if err := s.j.checkpointWith(ckCarryAll); err != nil {
 		t.Fatal(err)
 	}
 	if err := mustClaim(t, s, In, time.Second).Done(context.Background()); err != nil {
@@ -249,7 +249,7 @@ func TestOneShotShowsLiveJournaledEntries(t *testing.T) {
 	s := openTest(t, residentOptions(t, dir))
 	id := mustEnqueue(t, s, newItem(In, "resident"))
 	mustEnqueue(t, s, newItem(In, "resident too"))
-	if err := s.j.checkpointWith(true); err != nil {
+	if err := s.j.checkpointWith(ckCarryAll); err != nil {
 		t.Fatal(err)
 	}
 	if err := mustClaim(t, s, In, time.Second).Done(context.Background()); err != nil {
@@ -278,7 +278,7 @@ func TestCarriedNotAnnounced(t *testing.T) {
 	a := openTest(t, residentOptions(t, dir))
 	id := mustEnqueue(t, a, newItem(In, "mine"))
 	b := openTest(t, journalOptions(t, dir))
-	if err := a.j.checkpointWith(true); err != nil {
+	if err := a.j.checkpointWith(ckCarryAll); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

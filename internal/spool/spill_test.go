@@ -2,6 +2,7 @@ package spool
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -81,7 +82,7 @@ func TestSpilledCarriedAndRestored(t *testing.T) {
 	time.Sleep(time.Millisecond)
 	b := mustEnqueue(t, s, newItem(In, "carried then restored"))
 	mustEnqueue(t, s, newItem(Out, "pushes the offsets along"))
-	if err := s.j.checkpointWith(true); err != nil {
+	if err := s.j.checkpointWith(ckCarryAll); err != nil {
 		t.Fatal(err)
 	}
 	if segs := segments(t, s); len(segs) != 1 || segs[0].n != 2 {
@@ -163,38 +164,96 @@ func TestReleaseDuringCheckpointJournalsAgain(t *testing.T) {
 	}
 }
 
-// Under load a checkpoint waits until the segment's new records outweigh
-// what the last one carried; a quiet journal checkpoints at once.
-func TestCheckpointDueAmortizesCarrying(t *testing.T) {
+// A quiet journal is due a checkpoint that carries everything; one under
+// load, every checkpointEvery or checkpointBytes of new records, one that
+// deletes a prefix; carried records alone are no reason.
+func TestCheckpointDue(t *testing.T) {
 	s := openTest(t, residentOptions(t, t.TempDir()))
 	j := s.j
 	now := time.Now()
-	set := func(fresh, carried int64) {
+	set := func(fresh, carried int64, sinceCheckpoint time.Duration) {
 		j.wmu.Lock()
 		j.size, j.carried = fresh+carried, carried
 		j.wmu.Unlock()
 		j.mu.Lock()
-		j.lastWrite, j.lastCheckpoint = now, now.Add(-time.Hour)
+		j.lastWrite, j.lastCheckpoint = now, now.Add(-sinceCheckpoint)
 		j.mu.Unlock()
 	}
 	for _, tc := range []struct {
 		fresh, carried int64
-		due            bool
+		since          time.Duration
+		want           ckMode
 	}{
-		{fresh: 1, carried: 0, due: true},
-		{fresh: 100, carried: 1000, due: false},
-		{fresh: 1000, carried: 1000, due: true},
-		{fresh: checkpointBytes, carried: 2 * checkpointBytes, due: false},
+		{fresh: 1, since: time.Second, want: ckFiles},
+		{fresh: 1, since: checkpointEvery, want: ckCarryPrefix},
+		{fresh: checkpointBytes, since: time.Second, want: ckCarryPrefix},
+		{fresh: 0, carried: checkpointBytes, since: checkpointEvery, want: ckFiles},
 	} {
-		set(tc.fresh, tc.carried)
-		if got := j.due(now); got != tc.due {
-			t.Errorf("fresh %d carried %d: due %v, want %v", tc.fresh, tc.carried, got, tc.due)
+		set(tc.fresh, tc.carried, tc.since)
+		if got := j.due(now); got != tc.want {
+			t.Errorf("fresh %d carried %d, %v since the last: due %v, want %v", tc.fresh, tc.carried, tc.since, got, tc.want)
 		}
-		if !j.due(now.Add(checkpointQuiet)) {
-			t.Errorf("fresh %d carried %d: not due when quiet", tc.fresh, tc.carried)
+		if got := j.due(now.Add(checkpointQuiet)); tc.fresh > 0 && got != ckCarryAll {
+			t.Errorf("fresh %d carried %d: due %v when quiet", tc.fresh, tc.carried, got)
 		}
 	}
-	set(0, 0)
+	set(0, 0, 0)
+}
+
+// Under load a checkpoint deletes the oldest segments whose entries have
+// mostly been processed, carrying what is left of them, and keeps the
+// newer ones, still mostly queued, for later; after a crash every queued
+// entry comes back, from either.
+func TestPrefixCheckpointKeepsBusySegments(t *testing.T) {
+	dir := t.TempDir()
+	opts := residentOptions(t, dir)
+	s := openTest(t, opts)
+	ctx := context.Background()
+	var processed []string
+	for i := range 8 {
+		id := mustEnqueue(t, s, newItem(In, fmt.Sprintf("old %d", i)))
+		if i > 0 {
+			processed = append(processed, id)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := s.j.checkpointWith(ckCarryPrefix); err != nil { // segment 1: nothing processed yet, kept
+		t.Fatal(err)
+	}
+	if segs := segments(t, s); len(segs) != 2 || s.Metrics().Checkpoints != 0 {
+		t.Fatalf("segments %v, checkpoints %d: a busy segment was deleted", segs, s.Metrics().Checkpoints)
+	}
+	for range processed { // the runners take the oldest first
+		c := mustClaim(t, s, In, time.Second)
+		if c.Message[0] != 'o' {
+			t.Fatalf("claimed %q", c.Message)
+		}
+		if err := c.Done(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Segment 1 holds one queued entry of eight: it goes, the survivor
+	// carried. Segment 2 (the claims and tombstones, and four new entries
+	// still queued) stays.
+	newest := mustEnqueue(t, s, newItem(In, "new"))
+	for range 3 {
+		mustEnqueue(t, s, newItem(In, "new too"))
+	}
+	if err := s.j.checkpointWith(ckCarryPrefix); err != nil {
+		t.Fatal(err)
+	}
+	segs := segments(t, s)
+	if len(segs) != 2 || segs[0].n != 2 || s.Metrics().Carried != 1 {
+		t.Fatalf("segments %v, carried %d; want 2 and 3 left, one entry carried", segs, s.Metrics().Carried)
+	}
+	s.abandon()
+	s2 := openTest(t, opts)
+	if c := s2.Counts(); c[In] != 5 {
+		t.Fatalf("after the crash: %d queued, want 5", c[In])
+	}
+	if _, err := s2.Get(newest); err != nil {
+		t.Fatalf("newest entry: %v", err)
+	}
 }
 
 // New entries fill the memory budget, then the journal-only one, then
