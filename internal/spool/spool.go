@@ -224,6 +224,8 @@ type Spool struct {
 	spilledBytes, spillMax     int64
 	// ckUpTo: while a checkpoint runs, the last segment it deletes.
 	ckUpTo uint64
+	// lastFree, freeAt: the last free-space measure and its time (disk.go).
+	lastFree, freeAt atomic.Int64
 	// foreign: in a one-shot instance (no journal), the entries live
 	// instances hold in their journals only, as Open read them: Counts,
 	// List and Get show them; nothing claims them.

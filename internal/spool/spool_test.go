@@ -228,6 +228,35 @@ func TestDiskFull(t *testing.T) {
 	mustEnqueue(t, s, newItem(In, "x"))
 }
 
+// Free space far above the floor is measured again only after
+// freeSpaceReuse; near the floor, at every write.
+func TestFreeSpaceMeasuredNearTheFloor(t *testing.T) {
+	s := openTest(t, testOptions(t.TempDir()))
+	free, err := freeBytes(s.dir)
+	if err != nil || free < 0 {
+		t.Skipf("no free-space figure here: %d %v", free, err)
+	}
+	// A fresh measure far above the floor is reused: a floor raised past
+	// the free space is not seen yet.
+	s.minFree = free + 1
+	s.lastFree.Store(s.minFree + 2*freeSpaceMargin)
+	s.freeAt.Store(time.Now().UnixNano())
+	if err := s.checkSpace(); err != nil {
+		t.Fatalf("within the reuse period far above the floor: %v", err)
+	}
+	// Near the floor every write measures.
+	s.lastFree.Store(s.minFree + 1)
+	if err := s.checkSpace(); !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("near the floor: %v, want ErrDiskFull", err)
+	}
+	// And an old measure is not reused, however far above.
+	s.lastFree.Store(s.minFree + 2*freeSpaceMargin)
+	s.freeAt.Store(time.Now().Add(-freeSpaceReuse).UnixNano())
+	if err := s.checkSpace(); !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("after the reuse period: %v, want ErrDiskFull", err)
+	}
+}
+
 func TestDiskErrClassification(t *testing.T) {
 	var c counters
 	for _, errno := range []error{errENOSPC, errEDQUOT, errEIO} {
