@@ -43,7 +43,9 @@ func (s *Spool) finishJournaled(c *Claim, entries []*Entry) error {
 	if ch.mode == keepSpilled {
 		s.metrics.Spilled.Add(uint64(len(entries)))
 	}
-	s.check(s.retire(c.retired()), "remove finished claim", "path", c.path)
+	if c.resident == nil { // a resident claim has no file
+		s.check(s.retire(c.retired()), "remove finished claim", "path", c.path)
+	}
 	if s.kick != nil {
 		s.check(s.kick.write(appendKick(nil, '-', 0, c.k, 0)), "write kick journal", "owner", s.owner)
 	}
