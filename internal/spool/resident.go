@@ -1,6 +1,9 @@
 package spool
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Resident entries.
 //
@@ -223,14 +226,20 @@ func (s *Spool) returnResident(k key, r resident, qi int, due int64) {
 		return
 	}
 	s.mu.Unlock()
-	if r.rec != nil {
-		p, err := s.j.append([]jrec{{kind: kindCarried, b: r.rec}}, []key{k})
-		if err == nil {
+	var err error
+	if r.rec == nil {
+		err = errors.New("its record was never read back")
+	} else {
+		var p pos
+		if p, err = s.j.append([]jrec{{kind: kindCarried, b: r.rec}}, []key{k}); err == nil {
 			defer s.j.placed(p.seg)
 			r = resident{rec: r.rec, seg: p.seg}
-		} else {
-			s.log.Error("spool: journal a resident entry again", "id", k.String(), "err", err)
 		}
+	}
+	if err != nil {
+		// Still queued in memory; a crash before the next checkpoint
+		// would lose it.
+		s.log.Error("spool: cannot journal a resident entry again", "id", k.String(), "err", err)
 	}
 	s.mu.Lock()
 	s.addResident(k, r)
