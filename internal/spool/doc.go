@@ -69,8 +69,9 @@
 // kept in memory with no file (resident.go), past Options.MemoryBytes
 // in the journal only (read back when claimed), past JournalBytes more
 // as a file: a timed checkpoint that finds a resident entry still queued
-// carries its record into the new segment (under load, only once the new
-// records outweigh what the last one carried), the checkpoint at Close
+// carries its record into the new segment (under load, only those of the
+// oldest segments, which the runners have mostly emptied, are carried and
+// those segments deleted), the checkpoint at Close
 // writes its file. Other files and removals are not synced: they
 // reach the disk at the next checkpoint (a syncfs, after which the old
 // segments go). The other operations commit as
