@@ -120,6 +120,7 @@ const (
 	kindEntry     = 'E' // an encoded entry, exactly as its file
 	kindTombstone = 'T' // 12-byte keys of entries finished (Done, Forward)
 	kindClaim     = 'K' // 12-byte key of a resident entry claimed (resident.go)
+	kindRelease   = 'R' // 12-byte key of a resident entry's claim given back
 	// kindCarried is an encoded entry carried forward by a checkpoint from
 	// a segment it deletes (resident.go): restored after a crash without
 	// the conditions of the round that first journaled it.
@@ -398,10 +399,17 @@ func (j *journal) writeSync(buf []byte) error {
 // the process dies while processing it, Open counts a recovery, as for a
 // claim file (a message that crashes the process cannot loop). A power
 // loss may lose the record, as it may lose a claim file's rename.
-func (j *journal) noteClaim(k key) error {
+func (j *journal) noteClaim(k key) error { return j.noteKey(kindClaim, k) }
+
+// noteRelease records, without a sync, that the claim of resident entry k
+// was given back unprocessed: it counts no recovery.
+func (j *journal) noteRelease(k key) error { return j.noteKey(kindRelease, k) }
+
+// noteKey appends an unsynced record of kind about entry k.
+func (j *journal) noteKey(kind byte, k key) error {
 	var buf [4 + 1 + len(key{})]byte
 	binary.BigEndian.PutUint32(buf[:], uint32(1+len(key{})))
-	buf[4] = kindClaim
+	buf[4] = kind
 	copy(buf[5:], k[:])
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
@@ -715,11 +723,12 @@ func listSegments(dir, owner string) ([]segment, error) {
 }
 
 // segmentRecords is what a segment holds: entries, tombstones of finished
-// entries, and how often resident entries were claimed.
+// entries, and whether each resident entry's last claim record is a
+// claim (true) or a release (false).
 type segmentRecords struct {
 	entries  []*Entry
 	finished map[key]bool
-	claimed  map[key]int
+	claimed  map[key]bool
 	carried  map[key]bool // entries carried forward by a checkpoint
 }
 
@@ -735,7 +744,7 @@ func readSegment(path string) (*segmentRecords, error) {
 
 // parseSegment decodes a segment's bytes (see readSegment).
 func parseSegment(b []byte) *segmentRecords {
-	out := &segmentRecords{finished: map[key]bool{}, claimed: map[key]int{}, carried: map[key]bool{}}
+	out := &segmentRecords{finished: map[key]bool{}, claimed: map[key]bool{}, carried: map[key]bool{}}
 	for len(b) >= 5 {
 		n := int(binary.BigEndian.Uint32(b))
 		if n < 1 || n > len(b)-4 {
@@ -760,11 +769,11 @@ func parseSegment(b []byte) *segmentRecords {
 			for ; len(payload) > 0; payload = payload[len(key{}):] {
 				out.finished[key(payload[:len(key{})])] = true
 			}
-		case kindClaim:
+		case kindClaim, kindRelease:
 			if len(payload) != len(key{}) {
 				return out
 			}
-			out.claimed[key(payload)]++
+			out.claimed[key(payload)] = kind == kindClaim
 		default:
 			return out
 		}

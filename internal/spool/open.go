@@ -99,13 +99,15 @@ func (s *Spool) open(ctx context.Context) error {
 	}
 	s.idx.fix()
 	s.mu.Unlock()
-	if err := s.recoverOwners(ctx, dead, sc.families, liveClaims); err != nil {
-		return err
-	}
 	if s.useJournal {
+		// Before recovery, which adopts dead owners' journaled entries
+		// into this journal (replay.go).
 		if err := s.openJournal(); err != nil {
 			return fmt.Errorf("spool open: %w", err)
 		}
+	}
+	if err := s.recoverOwners(ctx, dead, sc.families, liveClaims); err != nil {
+		return err
 	}
 	s.removeStaleKicks(live)
 	s.wg.Add(1)

@@ -29,6 +29,7 @@ func (s *Spool) readDeadJournals(dead map[string]*os.File) (*deadJournals, error
 			return nil, fmt.Errorf("spool open: %w", err)
 		}
 		dj.segs = append(dj.segs, list...)
+		last := map[key]bool{} // whether the owner's last claim record of an entry claims it
 		for _, sg := range list {
 			recs, err := readSegment(sg.path)
 			if err != nil {
@@ -41,11 +42,16 @@ func (s *Spool) readDeadJournals(dead map[string]*os.File) (*deadJournals, error
 			for k := range recs.finished {
 				dj.finished[k] = true
 			}
-			for k, n := range recs.claimed {
-				dj.claimed[k] += n
+			for k, c := range recs.claimed {
+				last[k] = c // a later segment's record is the later one
 			}
 			for k := range recs.carried {
 				dj.carried[k] = true
+			}
+		}
+		for k, claimed := range last {
+			if claimed { // it died holding the claim: one recovery
+				dj.claimed[k]++
 			}
 		}
 	}
@@ -76,12 +82,17 @@ func (s *Spool) dropFinishedClaims(dj *deadJournals, dead map[string]*os.File) e
 // entry that is nowhere in the spool and not finished, and if a Forward
 // made it, whose parent is (its file never
 // reached the disk, or held another entry's stale data and was
-// quarantined), then deletes those segments. It runs after the dead
+// quarantined), then deletes those segments. An instance with a journal
+// adopts them instead, as far as its budgets allow (adopt): a restart
+// after a crash with a big backlog costs one sequential write, not a
+// file per entry. It runs after the dead
 // owners' claims are recovered, so an entry counts as present when it is
 // ready in some queue, claimed by a live owner, or replaced by a Forward
 // family.
 func (s *Spool) restoreJournaled(ctx context.Context, dj *deadJournals, families map[key][]found, liveClaims map[key]bool) error {
-	var ops []*op
+	// Adopted: kept resident and journaled here, as far as the budgets
+	// go. Retry and shunt entries always have files (journal.go).
+	var adopt, files []*Entry
 	restored := map[key]bool{} // a carried entry may be in two segments
 	for i, e := range dj.entries {
 		if ctx.Err() != nil {
@@ -104,24 +115,23 @@ func (s *Spool) restoreJournaled(ctx context.Context, dj *deadJournals, families
 		if n := dj.claimed[k]; n > 0 {
 			s.countRecoveries(e, n, dj.owners[i])
 		}
-		tmp, err := s.stage(e, false)
-		if err != nil {
-			return fmt.Errorf("spool open: restore %s: %w", e.ID, err)
-		}
 		restored[k] = true
-		o := newOp()
-		o.place = []placement{s.readyPlacement(tmp, e)}
-		o.n = 1
-		ops = append(ops, o)
 		s.metrics.Restored.Add(1)
-		s.log.Warn("restoring journaled entry", "owner", dj.owners[i], "id", e.ID, "queue", e.Envelope.Queue)
-	}
-	s.submit(ops...)
-	for _, o := range ops {
-		<-o.done
-		if o.err != nil {
-			return fmt.Errorf("spool open: restore from journal: %w", o.err)
+		s.log.Debug("restoring journaled entry", "owner", dj.owners[i], "id", e.ID, "queue", e.Envelope.Queue)
+		if s.j != nil && e.Envelope.Queue != Shunt && e.Envelope.Queue != Retry {
+			adopt = append(adopt, e)
+		} else {
+			files = append(files, e)
 		}
+	}
+	if len(restored) > 0 {
+		s.log.Warn("restoring journaled entries of dead owners", "entries", len(restored), "adopted", len(adopt))
+	}
+	if err := s.adopt(adopt); err != nil {
+		return err
+	}
+	if err := s.restoreAsFiles(files); err != nil {
+		return err
 	}
 	if len(dj.segs) == 0 {
 		return nil
@@ -211,4 +221,75 @@ func (s *Spool) liveJournal(live map[string]bool) (map[key]bool, map[key]*Entry,
 		}
 	}
 	return keys, pending, nil
+}
+
+// adopt journals entries restored from dead owners' segments in this
+// instance's journal, as carried records (their rounds were complete),
+// and keeps them resident, in memory or spilled, while the budgets
+// allow; the rest get files. Either way they are durable before the
+// dead segments go.
+func (s *Spool) adopt(entries []*Entry) error {
+	for len(entries) > 0 {
+		var recs []jrec
+		var keys []key
+		var chunk []*Entry
+		size := 0
+		for _, e := range entries {
+			b, err := encodeBytes(e)
+			if err != nil {
+				return fmt.Errorf("spool open: restore %s: %w", e.ID, err)
+			}
+			k, _ := parseKey(e.ID)
+			recs, keys, chunk = append(recs, jrec{kind: kindCarried, b: b}), append(keys, k), append(chunk, e)
+			if size += len(b); size >= carryChunk {
+				break
+			}
+		}
+		entries = entries[len(chunk):]
+		mode := s.keepModeFor(size)
+		if mode == keepFile {
+			return s.restoreAsFiles(append(chunk, entries...))
+		}
+		p, err := s.j.appendRound(&jround{recs: recs, keys: keys, carried: true, done: make(chan struct{})})
+		if err != nil {
+			return fmt.Errorf("spool open: restore %d entries: %w", len(chunk), err)
+		}
+		s.mu.Lock()
+		s.keepResident(chunk, recs, p, mode == keepSpilled)
+		s.mu.Unlock()
+		s.j.placed(p.seg)
+		if mode == keepSpilled {
+			s.metrics.Spilled.Add(uint64(len(chunk)))
+		}
+	}
+	return nil
+}
+
+// restoreAsFiles writes entries restored from dead owners' segments as
+// files in their queues, durably.
+func (s *Spool) restoreAsFiles(entries []*Entry) error {
+	ops := make([]*op, 0, len(entries))
+	for _, e := range entries {
+		tmp, err := s.stage(e, false)
+		if err != nil {
+			return fmt.Errorf("spool open: restore %s: %w", e.ID, err)
+		}
+		o := newOp()
+		o.place = []placement{s.readyPlacement(tmp, e)}
+		o.n = 1
+		ops = append(ops, o)
+	}
+	return s.commitRestored(ops)
+}
+
+// commitRestored submits the restores' ops and waits for them.
+func (s *Spool) commitRestored(ops []*op) error {
+	s.submit(ops...)
+	for _, o := range ops {
+		<-o.done
+		if o.err != nil {
+			return fmt.Errorf("spool open: restore from journal: %w", o.err)
+		}
+	}
+	return nil
 }

@@ -161,6 +161,7 @@ func (s *Spool) record(r resident) ([]byte, error) {
 func (s *Spool) claimedResident(c *Claim, due int64) (*Claim, error) {
 	defer c.mu.Unlock()
 	err := s.j.noteClaim(c.k)
+	noted := err == nil
 	if err == nil && c.resident.spilled() {
 		// Safe outside s.mu: a checkpoint deletes the segment only after
 		// writing this claim's file, which waits for c.mu.
@@ -177,6 +178,9 @@ func (s *Spool) claimedResident(c *Claim, due int64) (*Claim, error) {
 		delete(s.claims, c.k)
 		s.mu.Unlock()
 		c.state = claimReleased
+		if noted {
+			s.check(s.j.noteRelease(c.k), "journal a claim given back", "id", c.k.String())
+		}
 		s.returnResident(c.k, *c.resident, c.queue, due)
 		c.resident = nil
 		return nil, err
@@ -211,7 +215,10 @@ func (s *Spool) setCheckpointing(upTo uint64) {
 
 // putBack makes a claimed resident entry ready again (Release); c.mu
 // held.
-func (s *Spool) putBack(c *Claim) { s.returnResident(c.k, *c.resident, c.queue, c.due()) }
+func (s *Spool) putBack(c *Claim) {
+	s.check(s.j.noteRelease(c.k), "journal a claim given back", "id", c.k.String())
+	s.returnResident(c.k, *c.resident, c.queue, c.due())
+}
 
 // returnResident makes r ready resident entry k of queue qi again. If a
 // checkpoint is deleting r's segment meanwhile (it saw k neither ready

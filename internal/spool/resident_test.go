@@ -109,7 +109,8 @@ func TestResidentClaimCrashCounted(t *testing.T) {
 		s.abandon()
 		s = openTest(t, opts)
 		if round <= 2 {
-			// Restored as a file; later rounds count by its claim file.
+			// Adopted from the dead journal, resident again; each life that
+			// died holding its claim counts one recovery.
 			c := mustClaim(t, s, In, time.Second)
 			if c.ID != id || c.Envelope.Attempts != round {
 				t.Fatalf("round %d: claimed %s attempts %d", round, c.ID, c.Envelope.Attempts)

@@ -280,3 +280,42 @@ func TestBudgetsFillInTurn(t *testing.T) {
 			s.residentBytes, s.spilledBytes, m.Spilled, m.FilesCreated, one)
 	}
 }
+
+// After a crash, an instance with a journal adopts the dead journal's
+// entries (resident, in memory or spilled, no file each), journaled in
+// its own segment, so a second crash before any checkpoint loses none; a
+// one-shot instance (no journal) writes their files.
+func TestRestartAdoptsJournaledEntries(t *testing.T) {
+	for _, spill := range []bool{false, true} {
+		dir := t.TempDir()
+		opts := residentOptions(t, dir)
+		opts.testingSpill = spill
+		s := openTest(t, opts)
+		want := map[string]string{}
+		for _, b := range []string{"one", "two", "three"} {
+			want[mustEnqueue(t, s, newItem(In, b))] = b
+		}
+		for range 2 { // crash, adopt, crash again
+			s.abandon()
+			s = openTest(t, opts)
+			m := s.Metrics()
+			if m.Restored != 3 || m.FilesCreated != 0 || s.Counts()[In] != 3 {
+				t.Fatalf("spill %v: restored %d, files %d, queued %d", spill, m.Restored, m.FilesCreated, s.Counts()[In])
+			}
+			if spill != (s.spilledBytes > 0) || spill == (s.residentBytes > 0) {
+				t.Fatalf("spill %v: %d bytes in memory, %d spilled", spill, s.residentBytes, s.spilledBytes)
+			}
+		}
+		c := mustClaim(t, s, In, time.Second)
+		if want[c.ID] != string(c.Message) {
+			t.Fatalf("claimed %s %q, want %q", c.ID, c.Message, want[c.ID])
+		}
+		s.abandon()
+		oneShot := testOptions(dir)
+		oneShot.NoJournal = true
+		cli := openTest(t, oneShot)
+		if m := cli.Metrics(); m.Restored != 3 || m.FilesCreated != 3 || countFiles(t, filepath.Join(dir, In)) != 3 {
+			t.Fatalf("one-shot: restored %d, files %d", m.Restored, m.FilesCreated)
+		}
+	}
+}
