@@ -77,8 +77,9 @@
 // segments go). The other operations commit as
 // under SyncFiles, so a round does not flush every journaled entry's
 // file. After a crash, Open rewrites from a dead owner's segments every
-// entry that is neither present nor finished, and drops claims whose
-// tombstone it finds.
+// entry that is neither present nor finished (serve's Open journals them
+// anew and keeps them resident, as far as the budgets go), and drops
+// claims whose tombstone it finds.
 //
 // Finished entries' files are kept as spares and rewritten for new
 // entries (recycle.go): allocating an inode is expensive on ext4.

@@ -57,8 +57,10 @@ import (
 // whose tombstone is there is dropped (finished; its removal was lost).
 // After the claims are recovered, an entry that is nowhere in the spool
 // (resident, or its file never reached the disk, or held a spare's stale
-// data and was quarantined) is written again from its record, with a
-// recovery counted per claim record, unless it is finished,
+// data and was quarantined) is written again from its record (serve
+// adopts it instead: journaled in its own segment and kept resident, see
+// adopt), with a recovery counted if the owner died holding its claim (its
+// last claim record is a claim, not a release), unless it is finished,
 // or is a Forward's child whose parent's tombstone is missing (the round
 // was cut short: the parent is processed again, and recovery settles any
 // placed children as a family, see doc.go); a carried record has no such
