@@ -91,6 +91,11 @@ func prefill(b *testing.B, dir string, n int) {
 // spool's own cost (index, renames, reads) without the disk's flush
 // latency, which on a shared virtual disk varies several-fold between runs
 // and would hide any depth effect.
+//
+// Every entry is a file here (no resident entries): claims take the
+// oldest entry first, so the deep variant claims the pre-filled files, and
+// with resident entries the empty one would claim from memory instead,
+// measuring another path rather than the queue's depth.
 func BenchmarkEnqueueClaimDone(b *testing.B) {
 	for _, sub := range []struct {
 		depth  int
@@ -115,6 +120,7 @@ func BenchmarkEnqueueClaimDone(b *testing.B) {
 			}
 			defer func() { _ = s.Close() }()
 			s.testingNoSync = sub.noSync
+			s.residentMax, s.spillMax = 0, 0 // see above
 			var ms runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&ms)
