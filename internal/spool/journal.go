@@ -286,6 +286,12 @@ func (j *journal) appendOnce(recs []jrec, keys []key) (pos, error) {
 	return j.appendRound(&jround{recs: recs, keys: keys, done: make(chan struct{})})
 }
 
+// appendCarried makes carried records durable in one round (see
+// jround.carried), for entries keys.
+func (j *journal) appendCarried(recs []jrec, keys []key) (pos, error) {
+	return j.appendRound(&jround{recs: recs, keys: keys, carried: true, done: make(chan struct{})})
+}
+
 // appendRound waits until r is durable.
 func (j *journal) appendRound(r *jround) (pos, error) {
 	if !j.rounds.add(r) {

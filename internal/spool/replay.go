@@ -125,7 +125,7 @@ func (s *Spool) restoreJournaled(ctx context.Context, dj *deadJournals, families
 		}
 	}
 	if len(restored) > 0 {
-		s.log.Warn("restoring journaled entries of dead owners", "entries", len(restored), "adopted", len(adopt))
+		s.log.Warn("restoring journaled entries of dead owners", "entries", len(restored), "to_adopt", len(adopt))
 	}
 	if err := s.adopt(adopt); err != nil {
 		return err
@@ -250,7 +250,7 @@ func (s *Spool) adopt(entries []*Entry) error {
 		if mode == keepFile {
 			return s.restoreAsFiles(append(chunk, entries...))
 		}
-		p, err := s.j.appendRound(&jround{recs: recs, keys: keys, carried: true, done: make(chan struct{})})
+		p, err := s.j.appendCarried(recs, keys)
 		if err != nil {
 			return fmt.Errorf("spool open: restore %d entries: %w", len(chunk), err)
 		}

@@ -403,7 +403,7 @@ func (s *Spool) carryResidents(upTo uint64) error {
 		if len(recs) == 0 {
 			return nil
 		}
-		p, err := s.j.appendRound(&jround{recs: recs, keys: keys, carried: true, done: make(chan struct{})})
+		p, err := s.j.appendCarried(recs, keys)
 		if err != nil {
 			return fmt.Errorf("spool checkpoint: carry %d resident entries: %w", len(recs), err)
 		}
