@@ -257,10 +257,13 @@ func TestRetryTimerOrdering(t *testing.T) {
 	s := openTest(t, testOptions(t.TempDir()))
 	delays := []time.Duration{300 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
 	due := map[string]time.Time{}
+	// Due times from one base, well ahead: on a loaded disk the loop may
+	// take longer than the delays' differences.
+	base := time.Now().Add(500 * time.Millisecond)
 	for i, d := range delays {
 		mustEnqueue(t, s, newItem(Out, fmt.Sprint(i)))
 		c := mustClaim(t, s, Out, time.Second)
-		at := time.Now().Add(d)
+		at := base.Add(d)
 		if err := c.Retry(ctx, at, fmt.Errorf("451 busy %d", i)); err != nil {
 			t.Fatal(err)
 		}
