@@ -130,3 +130,38 @@ func TestHeldRepliesBounded(t *testing.T) {
 	// Past the bound the held replies went without a read.
 	readN(t, client, maxHeldReplies-maxHeldReplies%len(line))
 }
+
+// One read from the socket takes a whole pipelined group; the session's
+// reads are served from it, and the replies to its first commands stay
+// held until the session has handled all it received (RFC 2920 §3).
+func TestReadAheadServesAPipelinedGroup(t *testing.T) {
+	srv, client := pair(t)
+	if _, err := client.Write([]byte("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, len("MAIL FROM:<a@b>\r\n"))
+	if _, err := io.ReadFull(srv, p); err != nil || string(p) != "MAIL FROM:<a@b>\r\n" {
+		t.Fatalf("first command %q %v", p, err)
+	}
+	if srv.rend-srv.rpos != len("RCPT TO:<c@d>\r\n") {
+		t.Fatalf("read ahead %d bytes, want the rest of the group", srv.rend-srv.rpos)
+	}
+	if _, err := srv.Write([]byte("250 2.1.0 ok\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	p = make([]byte, len("RCPT TO:<c@d>\r\n"))
+	if _, err := io.ReadFull(srv, p); err != nil || string(p) != "RCPT TO:<c@d>\r\n" {
+		t.Fatalf("second command %q %v", p, err)
+	}
+	client.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if n, err := client.Read(make([]byte, 64)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a reply went while the group was still being handled: %d bytes, %v", n, err)
+	}
+	if _, err := srv.Write([]byte("250 2.1.5 ok\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = srv.Read(make([]byte, 16)) }() // the session waits for more: the replies go
+	if got := readN(t, client, 28); got != "250 2.1.0 ok\r\n250 2.1.5 ok\r\n" {
+		t.Fatalf("client got %q", got)
+	}
+}
