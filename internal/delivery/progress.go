@@ -91,6 +91,9 @@ type progress struct {
 	id   string
 	path string          // the entry's own file (earlier attempts)
 	done map[string]bool // loaded at open: already accepted
+	// hasFile: path exists (read at open, or written by keep); remove
+	// then deletes it. Most entries never have one.
+	hasFile bool
 
 	mu     sync.Mutex
 	closed bool
@@ -216,6 +219,7 @@ func (j *journal) open(id string) (*progress, error) {
 	case err != nil:
 		return nil, fmt.Errorf("read delivery progress %s: %w", id, err)
 	}
+	p.hasFile = true
 	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
 		sc := bufio.NewScanner(bytes.NewReader(b[:i+1]))
 		sc.Buffer(make([]byte, 0, 4096), 1<<20)
@@ -325,6 +329,9 @@ func (p *progress) remove() {
 	p.j.mu.Lock()
 	delete(p.j.recovered, p.id)
 	p.j.mu.Unlock()
+	if !p.hasFile {
+		return
+	}
 	if err := os.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		p.j.log.Warn("remove delivery progress", "path", p.path, "err", err)
 	}
@@ -343,6 +350,7 @@ func (p *progress) keep() {
 	recs = append(recs, p.j.recovered[p.id]...)
 	p.j.mu.Unlock()
 	if len(recs) > 0 {
+		p.hasFile = true // even if the append fails half-way
 		if err := appendSynced(p.path, recs); err != nil {
 			// Its records stay in the logs: the logs are kept.
 			p.j.log.Error("keep delivery progress", "path", p.path, "err", err)
