@@ -27,10 +27,11 @@ const readAhead = 32 << 10
 // go-smtp reads through a bufio.Reader, so Read is called only when the
 // commands already received are all handled; Read reads ahead, and sends
 // what is held only when it has no input left and must wait for the
-// client: exactly when the client must see the replies. A reply written while a read is blocked (the
-// LMTP statuses are written by one goroutine while another may still be
-// reading the message) goes at once, so nothing the client waits for is
-// ever held while the server waits for the client.
+// client: exactly when the client must see the replies. A reply written
+// while a read is blocked (the LMTP statuses are written by one goroutine
+// while another may still be reading the message) goes at once, so
+// nothing the client waits for is ever held while the server waits for
+// the client.
 type replyConn struct {
 	net.Conn
 	mu      sync.Mutex

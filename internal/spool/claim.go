@@ -109,16 +109,17 @@ func (s *Spool) tryClaim(qi int) (*Claim, <-chan struct{}, int64, error) {
 		s.mu.Lock()
 		it, ok, wake, next := s.idx.pop(qi, s.now().UnixNano())
 		var rc *Claim
-		id := it.k.String()
-		src, dst := s.readyPath(q, id), s.claimPath(id)
 		if ok {
-			rc = s.claimResident(it.k, qi, dst)
+			rc = s.claimResident(it.k, qi)
 		}
 		s.mu.Unlock()
 		if !ok {
 			return nil, wake, next, nil
 		}
+		id := it.k.String()
+		src, dst := s.readyPath(q, id), s.claimPath(id)
 		if rc != nil {
+			rc.path = dst // rc is locked until claimedResident returns
 			c, err := s.claimedResident(rc, it.due)
 			return c, nil, 0, err
 		}

@@ -117,13 +117,13 @@ func (s *Spool) enqueueResident(entries []*Entry, recs [][]byte, keys []key, spi
 // claimResident takes k out of the ready resident entries if it is one
 // and registers its claim, locked, in the same critical section (s.mu
 // held), so that a checkpoint sees the entry either ready or claimed;
-// claimedResident completes the claim.
-func (s *Spool) claimResident(k key, qi int, path string) *Claim {
+// the caller sets its path and claimedResident completes it.
+func (s *Spool) claimResident(k key, qi int) *Claim {
 	r, ok := s.takeResident(k)
 	if !ok {
 		return nil
 	}
-	c := &Claim{s: s, k: k, queue: qi, path: path, resident: &r}
+	c := &Claim{s: s, k: k, queue: qi, resident: &r}
 	c.mu.Lock()
 	s.claims[k] = c
 	return c
