@@ -40,9 +40,6 @@ func (s *Spool) finishJournaled(c *Claim, entries []*Entry) error {
 	}
 	s.mu.Unlock()
 	s.metrics.Acked.Add(uint64(len(entries)))
-	if ch.mode == keepSpilled {
-		s.metrics.Spilled.Add(uint64(len(entries)))
-	}
 	if c.resident == nil { // a resident claim has no file
 		s.check(s.retire(c.retired()), "remove finished claim", "path", c.path)
 	}

@@ -258,9 +258,6 @@ func (s *Spool) adopt(entries []*Entry) error {
 		s.keepResident(chunk, recs, p, mode == keepSpilled)
 		s.mu.Unlock()
 		s.j.placed(p.seg)
-		if mode == keepSpilled {
-			s.metrics.Spilled.Add(uint64(len(chunk)))
-		}
 	}
 	return nil
 }

@@ -66,7 +66,7 @@ func (s *Spool) keepModeFor(n int) keepMode {
 }
 
 // keepResident makes entries, journaled at p as recs (their encodings
-// first), ready resident entries; s.mu held.
+// first), ready resident entries, and counts the spilled ones; s.mu held.
 func (s *Spool) keepResident(entries []*Entry, recs []jrec, p pos, spill bool) {
 	var offs []int64
 	if spill {
@@ -80,6 +80,9 @@ func (s *Spool) keepResident(entries []*Entry, recs []jrec, p pos, spill bool) {
 		}
 		s.addResident(pl.k, r)
 		s.idx.add(pl.q, pl.k, pl.due)
+	}
+	if spill {
+		s.metrics.Spilled.Add(uint64(len(entries)))
 	}
 }
 
@@ -108,9 +111,6 @@ func (s *Spool) enqueueResident(entries []*Entry, recs [][]byte, keys []key, spi
 	s.keepResident(entries, jrecs, p, spill)
 	s.mu.Unlock()
 	s.metrics.Acked.Add(uint64(len(entries)))
-	if spill {
-		s.metrics.Spilled.Add(uint64(len(entries)))
-	}
 	return nil
 }
 
