@@ -41,3 +41,7 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// go-smtp v0.25.1 with faster DATA readers until upstream has them:
+// see third_party/go-smtp/HERALD.md.
+replace github.com/emersion/go-smtp => ./third_party/go-smtp

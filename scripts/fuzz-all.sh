@@ -5,10 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t=${1:-30s}
-grep -rln --include='*_test.go' '^func Fuzz' internal | sort | while read -r f; do
-  pkg=./$(dirname "$f")
+grep -rln --include='*_test.go' '^func Fuzz' internal third_party | sort | while read -r f; do
+  pkg=$(dirname "$f")
   for fn in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$f"); do
     echo "== $pkg $fn ($t)"
-    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$pkg"
+    go -C "$pkg" test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" . # -C: third_party/ holds other modules
   done
 done
