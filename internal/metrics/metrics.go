@@ -72,7 +72,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			{"shunts", m.Shunts}, {"released", m.Released}, {"updated", m.Updated}, {"unshunted", m.Unshunted},
 			{"recoveries", m.Recoveries}, {"torn", m.Torn}, {"disk_full", m.DiskFull}, {"kicks_read", m.KicksRead},
 			{"files_created", m.FilesCreated}, {"spares_reused", m.SparesReused},
-			{"journal_syncs", m.JournalSyncs}, {"checkpoints", m.Checkpoints},
+			{"journal_syncs", m.JournalSyncs}, {"journal_lazy_rounds", m.LazyRounds}, {"checkpoints", m.Checkpoints},
 			{"restored", m.Restored},
 			{"carried", m.Carried},
 			{"spilled", m.Spilled},

@@ -72,7 +72,14 @@
 // carries its record into the new segment (under load, only those of the
 // oldest segments, which the runners have mostly emptied, are carried and
 // those segments deleted), the checkpoint at Close
-// writes its file. Other files and removals are not synced: they
+// writes its file. Done and Forward of a claim with no file (a resident
+// entry's) append their round without waiting for a sync: the parent's
+// own record stays durable until a checkpoint's syncfs, which also makes
+// the round durable, so a power failure that loses the round costs a
+// repeat of the parent, never a message. The next synced round (same
+// file) or, within 50 ms, the checkpointer syncs it. A claim with a file
+// is removed after its round, so that round is synced first. A process
+// crash loses nothing written. Other files and removals are not synced: they
 // reach the disk at the next checkpoint (a syncfs, after which the old
 // segments go). The other operations commit as
 // under SyncFiles, so a round does not flush every journaled entry's

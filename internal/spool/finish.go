@@ -25,7 +25,15 @@ func (s *Spool) finishJournaled(c *Claim, entries []*Entry) error {
 			return err
 		}
 	}
-	p, err := s.j.append(append(ch.recs, tombstoneRecord(c.k)), ch.keys)
+	recs := append(ch.recs, tombstoneRecord(c.k))
+	var p pos
+	if c.resident != nil {
+		// No claim file is removed after the round, so the parent stays
+		// durable in its own synced round until this one is (appendLazy).
+		p, err = s.j.appendLazy(recs, ch.keys)
+	} else {
+		p, err = s.j.append(recs, ch.keys)
+	}
 	if err != nil {
 		s.unplace(ch.placed)
 		return err

@@ -34,7 +34,9 @@ import (
 //   - Forward: the children are written unsynced and renamed into their
 //     queues (not indexed, not announced), then one round holds them and
 //     the parent's tombstone; then they are indexed and the parent's claim
-//     file is retired, unsynced. Done is the same with no children.
+//     file is retired, unsynced. Done is the same with no children. If
+//     the parent has no claim file (it was resident), the round is only
+//     written, not waited for (appendLazy).
 //   - Everything else (Retry, Shunt, Update, Release, Unshunt, recovery)
 //     commits through the group commit, syncing its own files only.
 //
@@ -100,8 +102,11 @@ type journal struct {
 	fmu   sync.RWMutex
 	files map[uint64]*os.File
 
-	rounds batcher[*jround] // waiting for the syncer
-	buf    []byte           // the syncer's round buffer, reused
+	// unsynced is when the oldest lazy round not yet synced was written
+	// (zero: none); syncLazy bounds how long it waits.
+	unsynced time.Time        // wmu
+	rounds   batcher[*jround] // waiting for the syncer
+	buf      []byte           // the syncer's round buffer, reused
 
 	mu       sync.Mutex
 	cond     *sync.Cond       // signals inflight changes
@@ -158,6 +163,7 @@ type jround struct {
 	recs    []jrec
 	keys    []key
 	carried bool   // a checkpoint's carried records (j.carried)
+	lazy    bool   // written, not yet synced, when done (appendLazy)
 	seg     uint64 // set by the syncer: the segment the records went to
 	base    int64  // set by the syncer: where in it the first one starts
 	err     error
@@ -199,6 +205,13 @@ func (j *journal) segPath(n uint64) string {
 // newSegment creates segment n and makes its name durable. The segment
 // before stays open for reading until it is deleted.
 func (j *journal) newSegment(n uint64) error {
+	if !j.unsynced.IsZero() {
+		// A later round's fdatasync covers only its own segment.
+		if err := unix.Fdatasync(int(j.f.Fd())); err != nil {
+			return diskErr("sync journal segment", j.f.Name(), err, &j.s.metrics)
+		}
+		j.unsynced = time.Time{}
+	}
 	f, err := os.OpenFile(j.segPath(n), os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
 		return diskErr("create journal segment", j.segPath(n), err, &j.s.metrics)
@@ -268,7 +281,23 @@ func (j *journal) closeFiles(n uint64) error {
 // records stand for, then calls placed(p.seg), so that a checkpoint waits
 // for it.
 func (j *journal) append(recs []jrec, keys []key) (pos, error) {
-	p, err := j.appendOnce(recs, keys)
+	return j.appendOrFree(&jround{recs: recs, keys: keys, done: make(chan struct{})})
+}
+
+// appendLazy is append, but the round is written and not yet synced when
+// it returns: for a round whose loss in a power failure costs a repeat,
+// never a message. It becomes durable with the next synced round (same
+// segment file), by syncLazy within lazySyncAfter, when its segment is
+// left (newSegment), or at the latest by the checkpoint's syncfs, which
+// always precedes deleting a segment. finishJournaled's tombstone and
+// children are lost, if at all, with the parent's entry still durable.
+func (j *journal) appendLazy(recs []jrec, keys []key) (pos, error) {
+	return j.appendOrFree(&jround{recs: recs, keys: keys, lazy: true, done: make(chan struct{})})
+}
+
+// appendOrFree appends r, asking for a checkpoint if the disk is full.
+func (j *journal) appendOrFree(r *jround) (pos, error) {
+	p, err := j.appendRound(r)
 	if errors.Is(err, ErrDiskFull) {
 		// The segments hold a second copy of every entry since the last
 		// checkpoint: on a full disk, a checkpoint frees that room. It
@@ -282,17 +311,13 @@ func (j *journal) append(recs []jrec, keys []key) (pos, error) {
 	return p, err
 }
 
-func (j *journal) appendOnce(recs []jrec, keys []key) (pos, error) {
-	return j.appendRound(&jround{recs: recs, keys: keys, done: make(chan struct{})})
-}
-
 // appendCarried makes carried records durable in one round (see
 // jround.carried), for entries keys.
 func (j *journal) appendCarried(recs []jrec, keys []key) (pos, error) {
 	return j.appendRound(&jround{recs: recs, keys: keys, carried: true, done: make(chan struct{})})
 }
 
-// appendRound waits until r is durable.
+// appendRound waits until r is durable (written only, if r.lazy).
 func (j *journal) appendRound(r *jround) (pos, error) {
 	if !j.rounds.add(r) {
 		return pos{}, ErrClosed
@@ -334,9 +359,10 @@ func (j *journal) write(batch []*jround) {
 			j.buf = buf
 		}
 	}()
-	entries, carried := 0, 0
+	entries, carried, sync := 0, 0, false
 	starts := make([]int, len(batch))
 	for i, r := range batch {
+		sync = sync || !r.lazy
 		start := len(buf)
 		starts[i] = start
 		for _, rec := range r.recs {
@@ -352,7 +378,7 @@ func (j *journal) write(batch []*jround) {
 	}
 	j.wmu.Lock()
 	base := j.size
-	err := j.writeSync(buf)
+	err := j.writeSync(buf, sync)
 	seg := j.seg
 	if err == nil {
 		j.carried += int64(carried)
@@ -367,9 +393,13 @@ func (j *journal) write(batch []*jround) {
 		j.mu.Unlock()
 	}
 	j.wmu.Unlock()
-	j.s.metrics.JournalSyncs.Add(1)
-	if err == nil {
-		j.s.metrics.batch(entries) // a durability round, like the group commit's
+	if !sync {
+		j.s.metrics.LazyRounds.Add(uint64(len(batch)))
+	} else {
+		j.s.metrics.JournalSyncs.Add(1)
+		if err == nil {
+			j.s.metrics.batch(entries) // a durability round, like the group commit's
+		}
 	}
 	for i, r := range batch {
 		r.seg, r.base, r.err = seg, base+int64(starts[i]), err
@@ -377,17 +407,23 @@ func (j *journal) write(batch []*jround) {
 	}
 }
 
-// writeSync appends buf to the current segment and syncs it. After a
-// failure the segment is cut back to its last good length, or, if that
-// fails too, abandoned for a new one, so a later round never follows a
-// torn record (the abandoned one waits for the next checkpoint).
-func (j *journal) writeSync(buf []byte) error {
+// writeSync appends buf to the current segment and, if sync, syncs it
+// (and every lazy round before it). After a failure the segment is cut
+// back to its last good length, or, if that fails too, abandoned for a
+// new one, so a later round never follows a torn record (the abandoned
+// one waits for the next checkpoint). wmu held.
+func (j *journal) writeSync(buf []byte, sync bool) error {
 	_, err := j.f.Write(buf)
-	if err == nil {
+	if err == nil && sync {
 		err = unix.Fdatasync(int(j.f.Fd()))
 	}
 	if err == nil {
 		j.size += int64(len(buf))
+		if sync {
+			j.unsynced = time.Time{}
+		} else if j.unsynced.IsZero() {
+			j.unsynced = time.Now()
+		}
 		return nil
 	}
 	err = diskErr("write journal", j.f.Name(), err, &j.s.metrics)
@@ -427,6 +463,26 @@ func (j *journal) noteKey(kind byte, k key) error {
 		return diskErr("write journal", j.f.Name(), err, &j.s.metrics)
 	}
 	return nil
+}
+
+// lazySyncAfter bounds how long a lazy round waits for a sync when no
+// synced round follows it (the checkpointer's tick checks it).
+const lazySyncAfter = 50 * time.Millisecond
+
+// syncLazy syncs the current segment if a lazy round in it has waited
+// lazySyncAfter. A failure is logged: the rounds' loss costs repeats.
+func (j *journal) syncLazy(now time.Time) {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	if j.unsynced.IsZero() || now.Sub(j.unsynced) < lazySyncAfter {
+		return
+	}
+	if err := unix.Fdatasync(int(j.f.Fd())); err != nil {
+		j.s.log.Error("journal sync failed", "err", diskErr("sync journal", j.f.Name(), err, &j.s.metrics))
+		return
+	}
+	j.unsynced = time.Time{}
+	j.s.metrics.JournalSyncs.Add(1)
 }
 
 // checkpoint makes every journaled entry's file durable and deletes the
@@ -642,6 +698,7 @@ func (j *journal) checkpointer() {
 				j.s.log.Error("journal checkpoint failed", "err", err)
 			}
 		case now := <-t.C:
+			j.syncLazy(now)
 			mode := j.due(now)
 			if j.s.noTimedCheckpoint || mode == ckFiles {
 				continue

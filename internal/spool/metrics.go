@@ -32,12 +32,13 @@ type Metrics struct {
 	// FilesCreated and SparesReused count the files entries were written
 	// to: new ones, and finished entries' files rewritten (recycle.go).
 	FilesCreated, SparesReused uint64
-	// JournalSyncs counts journal rounds (one fdatasync each); Checkpoints
-	// counts journal checkpoints (journal.go).
-	JournalSyncs, Checkpoints uint64
-	Restored                  uint64 // entries written again from a dead owner's journal at Open
-	Carried                   uint64 // resident entries carried into a new segment by checkpoints
-	Spilled                   uint64 // new entries kept in the journal only, past the memory budget (resident.go)
+	// JournalSyncs counts journal fdatasyncs (one per synced round, or
+	// for lazy rounds waiting); LazyRounds counts rounds written without
+	// one (appendLazy); Checkpoints counts journal checkpoints (journal.go).
+	JournalSyncs, LazyRounds, Checkpoints uint64
+	Restored                              uint64 // entries written again from a dead owner's journal at Open
+	Carried                               uint64 // resident entries carried into a new segment by checkpoints
+	Spilled                               uint64 // new entries kept in the journal only, past the memory budget (resident.go)
 }
 
 // counters are the live atomic counters behind Metrics.
@@ -49,7 +50,7 @@ type counters struct {
 	Torn, DiskFull, KicksRead                        atomic.Uint64
 	FilesCreated, SparesReused                       atomic.Uint64
 	JournalSyncs, Checkpoints, Restored, Carried     atomic.Uint64
-	Spilled                                          atomic.Uint64
+	Spilled, LazyRounds                              atomic.Uint64
 }
 
 // batch records one group-commit batch of n new entries.
@@ -87,6 +88,7 @@ func (s *Spool) Metrics() Metrics {
 		FilesCreated: c.FilesCreated.Load(),
 		SparesReused: c.SparesReused.Load(),
 		JournalSyncs: c.JournalSyncs.Load(),
+		LazyRounds:   c.LazyRounds.Load(),
 		Checkpoints:  c.Checkpoints.Load(),
 		Restored:     c.Restored.Load(),
 		Carried:      c.Carried.Load(),
