@@ -205,13 +205,6 @@ func (j *journal) segPath(n uint64) string {
 // newSegment creates segment n and makes its name durable. The segment
 // before stays open for reading until it is deleted.
 func (j *journal) newSegment(n uint64) error {
-	if !j.unsynced.IsZero() {
-		// A later round's fdatasync covers only its own segment.
-		if err := unix.Fdatasync(int(j.f.Fd())); err != nil {
-			return diskErr("sync journal segment", j.f.Name(), err, &j.s.metrics)
-		}
-		j.unsynced = time.Time{}
-	}
 	f, err := os.OpenFile(j.segPath(n), os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
 		return diskErr("create journal segment", j.segPath(n), err, &j.s.metrics)
@@ -288,7 +281,7 @@ func (j *journal) append(recs []jrec, keys []key) (pos, error) {
 // it returns: for a round whose loss in a power failure costs a repeat,
 // never a message. It becomes durable with the next synced round (same
 // segment file), by syncLazy within lazySyncAfter, when its segment is
-// left (newSegment), or at the latest by the checkpoint's syncfs, which
+// left by a checkpoint, or at the latest by the checkpoint's syncfs, which
 // always precedes deleting a segment. finishJournaled's tombstone and
 // children are lost, if at all, with the parent's entry still durable.
 func (j *journal) appendLazy(recs []jrec, keys []key) (pos, error) {
@@ -427,6 +420,10 @@ func (j *journal) writeSync(buf []byte, sync bool) error {
 		return nil
 	}
 	err = diskErr("write journal", j.f.Name(), err, &j.s.metrics)
+	// Lazy rounds written before may not reach the disk after a failed
+	// write or sync; that costs repeats only (appendLazy), so nothing
+	// waits for them any more.
+	j.unsynced = time.Time{}
 	if terr := j.f.Truncate(j.size); terr == nil {
 		if _, serr := j.f.Seek(j.size, 0); serr == nil {
 			return err
@@ -477,12 +474,23 @@ func (j *journal) syncLazy(now time.Time) {
 	if j.unsynced.IsZero() || now.Sub(j.unsynced) < lazySyncAfter {
 		return
 	}
+	if err := j.syncUnsynced(); err != nil {
+		j.s.log.Error("journal sync failed", "err", err)
+	}
+}
+
+// syncUnsynced syncs the current segment if it holds lazy rounds not yet
+// synced; wmu held.
+func (j *journal) syncUnsynced() error {
+	if j.unsynced.IsZero() {
+		return nil
+	}
 	if err := unix.Fdatasync(int(j.f.Fd())); err != nil {
-		j.s.log.Error("journal sync failed", "err", diskErr("sync journal", j.f.Name(), err, &j.s.metrics))
-		return
+		return diskErr("sync journal", j.f.Name(), err, &j.s.metrics)
 	}
 	j.unsynced = time.Time{}
 	j.s.metrics.JournalSyncs.Add(1)
+	return nil
 }
 
 // checkpoint makes every journaled entry's file durable and deletes the
@@ -528,6 +536,11 @@ func (j *journal) checkpointWith(mode ckMode) error {
 	old := j.seg - 1
 	if j.size > 0 {
 		old = j.seg
+		// The next rounds' fdatasyncs will cover only the new segment.
+		if err := j.syncUnsynced(); err != nil {
+			j.wmu.Unlock()
+			return fmt.Errorf("spool checkpoint: %w", err)
+		}
 		if err := j.newSegment(old + 1); err != nil {
 			j.wmu.Unlock()
 			return fmt.Errorf("spool checkpoint: %w", err)
