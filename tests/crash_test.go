@@ -79,18 +79,8 @@ func TestCrashNoAckedMessageLost(t *testing.T) {
 		t.Fatalf("%d messages never acknowledged", left.Load())
 	}
 
-	count := func(ms []smtpsink.Message) map[int]int {
-		got := map[int]int{}
-		for _, m := range ms {
-			if sm := crashMsgID.FindSubmatch(m.Data); sm != nil {
-				n, _ := strconv.Atoi(string(sm[1]))
-				got[n]++
-			}
-		}
-		return got
-	}
-	h.Sink.WaitFor(5*time.Minute, func(ms []smtpsink.Message) bool { return len(count(ms)) >= total })
-	got := count(h.Sink.Messages())
+	h.Sink.WaitFor(5*time.Minute, func(ms []smtpsink.Message) bool { return len(countNumbered(ms, crashMsgID)) >= total })
+	got := countNumbered(h.Sink.Messages(), crashMsgID)
 	lost, dups := 0, 0
 	for i := range total {
 		switch n := got[i]; {
@@ -152,4 +142,17 @@ func countAcked(acked []atomic.Bool) int {
 		}
 	}
 	return n
+}
+
+// countNumbered counts the messages in ms by the number that re's first
+// group finds in them.
+func countNumbered(ms []smtpsink.Message, re *regexp.Regexp) map[int]int {
+	got := map[int]int{}
+	for _, m := range ms {
+		if sm := re.FindSubmatch(m.Data); sm != nil {
+			n, _ := strconv.Atoi(string(sm[1]))
+			got[n]++
+		}
+	}
+	return got
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -70,19 +69,9 @@ func TestTwoServesShareOneDataDir(t *testing.T) {
 	h2.Stop()
 	t.Logf("the second serve failed %.0f connections to its MTA before it stopped", failed)
 
-	count := func(ms []smtpsink.Message) map[int]int {
-		got := map[int]int{}
-		for _, m := range ms {
-			if sm := twoSubject.FindSubmatch(m.Data); sm != nil {
-				n, _ := strconv.Atoi(string(sm[1]))
-				got[n]++
-			}
-		}
-		return got
-	}
-	h.Sink.WaitFor(2*time.Minute, func(ms []smtpsink.Message) bool { return len(count(ms)) >= total })
+	h.Sink.WaitFor(2*time.Minute, func(ms []smtpsink.Message) bool { return len(countNumbered(ms, twoSubject)) >= total })
 	time.Sleep(500 * time.Millisecond) // a duplicate would come now
-	got := count(h.Sink.Messages())
+	got := countNumbered(h.Sink.Messages(), twoSubject)
 	for i := range total {
 		if got[i] != 1 {
 			t.Errorf("message %d delivered %d times", i, got[i])
