@@ -172,7 +172,8 @@ func (d *Deliverer) members(ctx context.Context, j *job, f *feed) error {
 	}
 	personal := j.mode == modePersonal
 	var build *rosterBuilder
-	if vs, ok := d.opts.Store.(rosterStore); ok && !personal && len(j.prog.done) == 0 && d.rosters.on() {
+	rostered := !personal && len(j.prog.done) == 0 && d.rosters.on()
+	if vs, ok := d.opts.Store.(rosterStore); ok && rostered && !d.rosters.isSmall(j.list.ID) {
 		v, known, err := vs.MembersVersion(ctx, j.list.ID)
 		if err != nil {
 			return status.Temporary(fmt.Errorf("members of %s: %w", j.list.Address(), err))
@@ -186,7 +187,9 @@ func (d *Deliverer) members(ctx context.Context, j *job, f *feed) error {
 		}
 	}
 	var slab rcptSlab
+	walked := 0
 	err := d.opts.Store.EachRecipient(ctx, j.list.ID, personal, func(m *store.Recipient) error {
+		walked++
 		if j.prog.done[m.Email] {
 			return nil
 		}
@@ -208,8 +211,11 @@ func (d *Deliverer) members(ctx context.Context, j *job, f *feed) error {
 	if err != nil {
 		return status.Temporary(fmt.Errorf("members of %s: %w", j.list.Address(), err))
 	}
-	if build != nil {
+	switch {
+	case build != nil:
 		d.rosters.keep(j.list.ID, build)
+	case rostered:
+		d.rosters.walked(j.list.ID, walked) // a small list's walk, with no version asked
 	}
 	return nil
 }

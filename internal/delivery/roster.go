@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"herald/internal/lru"
 	"herald/internal/store"
@@ -87,6 +88,37 @@ const rosterBytesPer = 80
 type rosters struct {
 	min   int // set by New
 	cache lru.Cache[int64, *roster]
+
+	// small holds the lists whose last walk found fewer than min
+	// recipients: their posts walk without asking for the membership
+	// version first, as no roster would be kept. A walk that finds min or
+	// more takes the list out, so that its next post builds a roster.
+	smallMu sync.Mutex
+	small   map[int64]bool
+}
+
+// maxSmall bounds rosters.small; past it the set starts again.
+const maxSmall = 1 << 16
+
+// isSmall reports whether list's last walk found fewer than min recipients.
+func (rs *rosters) isSmall(list int64) bool {
+	rs.smallMu.Lock()
+	defer rs.smallMu.Unlock()
+	return rs.small[list]
+}
+
+// walked records how many recipients a walk of list found.
+func (rs *rosters) walked(list int64, n int) {
+	rs.smallMu.Lock()
+	defer rs.smallMu.Unlock()
+	switch {
+	case n >= rs.min:
+		delete(rs.small, list)
+	case rs.small == nil || len(rs.small) >= maxSmall:
+		rs.small = map[int64]bool{list: true}
+	default:
+		rs.small[list] = true
+	}
 }
 
 // get returns the roster of list at version, or nil.
@@ -103,6 +135,7 @@ func (rs *rosters) on() bool { return rs.cache.Limit() > 0 }
 // keep makes b the roster of list if it is big enough (else forgets the
 // list's older roster).
 func (rs *rosters) keep(list int64, b *rosterBuilder) {
+	rs.walked(list, len(b.rcpts))
 	if len(b.rcpts) < rs.min {
 		rs.cache.Delete(list)
 		return

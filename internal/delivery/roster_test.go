@@ -10,11 +10,16 @@ import (
 	"herald/internal/store"
 )
 
-// countedWalks is the real store, counting its walks.
+// countedWalks is the real store, counting its walks and version reads.
 type countedWalks struct {
 	Store
 	rosterStore
-	walks atomic.Int32
+	walks, versions atomic.Int32
+}
+
+func (c *countedWalks) MembersVersion(ctx context.Context, listID int64) (int64, bool, error) {
+	c.versions.Add(1)
+	return c.rosterStore.MembersVersion(ctx, listID)
 }
 
 func (c *countedWalks) EachRecipient(ctx context.Context, listID int64, personal bool, fn func(*store.Recipient) error) error {
@@ -164,5 +169,37 @@ func TestNoRosterForSmallLists(t *testing.T) {
 	}
 	if got := e.d.Stats.Delivered.Load(); got != 120 {
 		t.Errorf("delivered %d, want 120", got)
+	}
+}
+
+// A small list's posts walk its members without asking for the
+// membership version (no roster would be kept); once a walk finds it has
+// grown past the minimum, the next post asks, builds the roster, and the
+// one after uses it.
+func TestSmallListWalksWithoutVersion(t *testing.T) {
+	var cw *countedWalks
+	e := newEnv(t, func(o *Options) {
+		o.RosterBytes, o.RosterMin = 1<<20, 10
+		cw = &countedWalks{Store: o.Store, rosterStore: o.Store.(rosterStore)}
+		o.Store = cw
+	})
+	post := func(wantWalks, wantVersions int32) {
+		t.Helper()
+		e.enqueue(spool.Envelope{Meta: MemberEnvelope(1, "", nil)})
+		e.process()
+		if w, v := cw.walks.Load(), cw.versions.Load(); w != wantWalks || v != wantVersions {
+			t.Fatalf("%d walks, %d version reads; want %d, %d", w, v, wantWalks, wantVersions)
+		}
+	}
+	e.addMembers(5, 2, nil)
+	post(1, 1)
+	post(2, 1)
+	post(3, 1)
+	e.addMembers(10, 2, func(m *store.Member) { m.Email = "grown-" + m.Email })
+	post(4, 1) // still taken for small: the walk finds 15
+	post(5, 2) // asks, walks, builds the roster
+	post(5, 3) // the roster
+	if got := e.d.Stats.Delivered.Load(); got != 3*5+3*15 {
+		t.Errorf("delivered %d, want %d", got, 3*5+3*15)
 	}
 }
