@@ -17,6 +17,19 @@ type countedWalks struct {
 	walks, versions atomic.Int32
 }
 
+// countedEnv is newEnv with rosters of lists of rosterMin recipients or more,
+// over a countedWalks store.
+func countedEnv(t *testing.T, rosterMin int) (*env, *countedWalks) {
+	t.Helper()
+	var cw *countedWalks
+	e := newEnv(t, func(o *Options) {
+		o.RosterBytes, o.RosterMin = 1<<20, rosterMin
+		cw = &countedWalks{Store: o.Store, rosterStore: o.Store.(rosterStore)}
+		o.Store = cw
+	})
+	return e, cw
+}
+
 func (c *countedWalks) MembersVersion(ctx context.Context, listID int64) (int64, bool, error) {
 	c.versions.Add(1)
 	return c.rosterStore.MembersVersion(ctx, listID)
@@ -32,12 +45,7 @@ func (c *countedWalks) EachRecipient(ctx context.Context, listID int64, personal
 // explicit recipient; every membership change makes the next post walk
 // again (building the roster anew) and shows in who gets it.
 func TestRosterFollowsMembership(t *testing.T) {
-	var cw *countedWalks
-	e := newEnv(t, func(o *Options) {
-		o.RosterBytes, o.RosterMin = 1<<20, 1
-		cw = &countedWalks{Store: o.Store, rosterStore: o.Store.(rosterStore)}
-		o.Store = cw
-	})
+	e, cw := countedEnv(t, 1)
 	emails := e.addMembers(60, 7, nil)
 	poster, explicit := emails[3], emails[10]
 	for _, m := range []struct {
@@ -153,12 +161,7 @@ func TestWithout(t *testing.T) {
 
 // TestNoRosterForSmallLists: a list below RosterMin walks for every post.
 func TestNoRosterForSmallLists(t *testing.T) {
-	var cw *countedWalks
-	e := newEnv(t, func(o *Options) {
-		o.RosterBytes, o.RosterMin = 1<<20, 100
-		cw = &countedWalks{Store: o.Store, rosterStore: o.Store.(rosterStore)}
-		o.Store = cw
-	})
+	e, cw := countedEnv(t, 100)
 	e.addMembers(60, 7, nil)
 	for i := range 2 {
 		e.enqueue(spool.Envelope{Meta: MemberEnvelope(1, "", nil)})
@@ -177,12 +180,7 @@ func TestNoRosterForSmallLists(t *testing.T) {
 // grown past the minimum, the next post asks, builds the roster, and the
 // one after uses it.
 func TestSmallListWalksWithoutVersion(t *testing.T) {
-	var cw *countedWalks
-	e := newEnv(t, func(o *Options) {
-		o.RosterBytes, o.RosterMin = 1<<20, 10
-		cw = &countedWalks{Store: o.Store, rosterStore: o.Store.(rosterStore)}
-		o.Store = cw
-	})
+	e, cw := countedEnv(t, 10)
 	post := func(wantWalks, wantVersions int32) {
 		t.Helper()
 		e.enqueue(spool.Envelope{Meta: MemberEnvelope(1, "", nil)})
