@@ -39,6 +39,16 @@ import (
 // ShutdownGrace is how long LMTP sessions get to finish at shutdown.
 const ShutdownGrace = 10 * time.Second
 
+// ReadMemo is how long serve may reuse what a post reads from the store
+// (its list, the sender's roles, the bans) for the next posts: a change
+// made by another process (the CLI) applies to posts processed that long
+// after it commits; one made by serve itself, at once. See
+// store/sqlstore/memo.go for why.
+const ReadMemo = 5 * time.Millisecond
+
+// memoizer is a store with a read memo (sqlstore.DB.Memoize).
+type memoizer interface{ Memoize(ttl time.Duration) }
+
 // OpenStore opens the configured store, running migrations.
 func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	st, err := store.Open(ctx, cfg.Database.URL)
@@ -84,6 +94,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if m, ok := st.(memoizer); ok {
+		m.Memoize(ReadMemo)
 	}
 	defer func() {
 		if cerr := st.Close(); cerr != nil && err == nil {

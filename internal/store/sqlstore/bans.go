@@ -78,6 +78,7 @@ func (db *DB) RemoveBan(ctx context.Context, listID int64, pattern string) error
 		query, args = `DELETE FROM bans WHERE list_id IS NULL AND pattern = ?`, []any{p}
 	}
 	res, err := db.W.ExecContext(ctx, db.q(query), args...)
+	db.wrote()
 	return db.affected(op, res, err)
 }
 
@@ -118,17 +119,19 @@ func (db *DB) IsBanned(ctx context.Context, listID int64, email string) (bool, e
 	if email == "" {
 		return false, nil
 	}
-	bans, err := db.queryBans(ctx, fmt.Sprintf("check ban of %s on list %d", email, listID),
-		`SELECT id, list_id, pattern, created FROM bans WHERE list_id = ? OR list_id IS NULL ORDER BY id`, listID)
-	if err != nil {
-		return false, err
-	}
-	for _, b := range bans {
-		if banMatches(b.Pattern, email) {
-			return true, nil
+	return db.memoBanned(roleKey{listID, email}, func() (bool, error) {
+		bans, err := db.queryBans(ctx, fmt.Sprintf("check ban of %s on list %d", email, listID),
+			`SELECT id, list_id, pattern, created FROM bans WHERE list_id = ? OR list_id IS NULL ORDER BY id`, listID)
+		if err != nil {
+			return false, err
 		}
-	}
-	return false, nil
+		for _, b := range bans {
+			if banMatches(b.Pattern, email) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
 }
 
 // banMatches reports whether pattern bans the normalized email.

@@ -45,6 +45,7 @@ type DB struct {
 	d        Dialect
 	stmts    stmtCache
 	settings settingsMemo
+	memo     readMemo    // memo.go
 	group    groupCommit // shared transactions of small writes (groupcommit.go)
 }
 
@@ -128,6 +129,13 @@ func (db *DB) affected(op string, res sql.Result, err error) error {
 
 // inTx runs fn in a write transaction, committing when it returns nil.
 func (db *DB) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	defer db.wrote() // after the commit (memo.go)
+	return db.runTx(ctx, op, fn)
+}
+
+// runTx is inTx for writes that leave the read memo valid: the per-post
+// counters (groupcommit.go).
+func (db *DB) runTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	tx, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return db.wrap(op, err)

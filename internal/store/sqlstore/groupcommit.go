@@ -76,7 +76,7 @@ func (db *DB) runGroup(ctx context.Context, batch []*groupCall) {
 	if len(batch) == 1 {
 		// Alone: a transaction of its own, no savepoint.
 		c := batch[0]
-		c.err = db.inTx(ctx, c.op, c.run)
+		c.err = db.runTx(ctx, c.op, c.run) // counters: the read memo stays
 		return
 	}
 	tx, err := db.W.BeginTx(ctx, nil)

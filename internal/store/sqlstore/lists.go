@@ -68,21 +68,25 @@ func (db *DB) CreateList(ctx context.Context, l *store.List) error {
 // GetList implements store.Lists.
 func (db *DB) GetList(ctx context.Context, name, domain string) (*store.List, error) {
 	name, domain = norm(name), norm(domain)
-	l, err := db.scanList(db.queryRow(ctx, db.R,
-		`SELECT `+listCols+` FROM lists WHERE name = ? AND domain = ?`, name, domain))
-	if err != nil {
-		return nil, db.wrap("get list "+name+"@"+domain, err)
-	}
-	return l, nil
+	return db.memoList(name+"@"+domain, func() (*store.List, error) {
+		l, err := db.scanList(db.queryRow(ctx, db.R,
+			`SELECT `+listCols+` FROM lists WHERE name = ? AND domain = ?`, name, domain))
+		if err != nil {
+			return nil, db.wrap("get list "+name+"@"+domain, err)
+		}
+		return l, nil
+	})
 }
 
 // GetListByID implements store.Lists.
 func (db *DB) GetListByID(ctx context.Context, id int64) (*store.List, error) {
-	l, err := db.scanList(db.queryRow(ctx, db.R, `SELECT `+listCols+` FROM lists WHERE id = ?`, id))
-	if err != nil {
-		return nil, db.wrap(fmt.Sprintf("get list %d", id), err)
-	}
-	return l, nil
+	return db.memoListByID(id, func() (*store.List, error) {
+		l, err := db.scanList(db.queryRow(ctx, db.R, `SELECT `+listCols+` FROM lists WHERE id = ?`, id))
+		if err != nil {
+			return nil, db.wrap(fmt.Sprintf("get list %d", id), err)
+		}
+		return l, nil
+	})
 }
 
 // ListLists implements store.Lists.
@@ -117,6 +121,7 @@ func (db *DB) UpdateSettings(ctx context.Context, listID int64, s store.Settings
 		return db.wrap(op, err)
 	}
 	res, err := db.W.ExecContext(ctx, db.q(`UPDATE lists SET settings = ? WHERE id = ?`), settings, listID)
+	db.wrote()
 	return db.affected(op, res, err)
 }
 
@@ -124,6 +129,7 @@ func (db *DB) UpdateSettings(ctx context.Context, listID int64, s store.Settings
 // it (ON DELETE CASCADE). ErrNotFound for an unknown list.
 func (db *DB) DeleteList(ctx context.Context, listID int64) error {
 	res, err := db.W.ExecContext(ctx, db.q(`DELETE FROM lists WHERE id = ?`), listID)
+	db.wrote()
 	return db.affected(fmt.Sprintf("delete list %d", listID), res, err)
 }
 

@@ -100,6 +100,13 @@ func (db *DB) GetMember(ctx context.Context, listID int64, email string, role st
 // MemberRoles implements store.Members, sorted by role.
 func (db *DB) MemberRoles(ctx context.Context, listID int64, email string) ([]store.Member, error) {
 	email = norm(email)
+	return db.memoRoles(roleKey{listID, email}, func() ([]store.Member, error) {
+		return db.memberRoles(ctx, listID, email)
+	})
+}
+
+// memberRoles is MemberRoles' query; email is normalized.
+func (db *DB) memberRoles(ctx context.Context, listID int64, email string) ([]store.Member, error) {
 	op := fmt.Sprintf("get roles of %s on list %d", email, listID)
 	rows, err := db.query(ctx, db.R, `SELECT `+memberCols+memberFrom+
 		`WHERE m.list_id = ? AND a.email = ? ORDER BY m.role`, listID, email)
@@ -136,6 +143,7 @@ func (db *DB) UpdateMember(ctx context.Context, m *store.Member) error {
 		args = append(args, m.ListID, string(m.Role), m.Email)
 	}
 	res, err := db.W.ExecContext(ctx, db.q(set), args...)
+	db.wrote()
 	return db.affected(op, res, err)
 }
 
@@ -144,6 +152,7 @@ func (db *DB) RemoveMember(ctx context.Context, listID int64, email string, role
 	email = norm(email)
 	res, err := db.W.ExecContext(ctx, db.q(`DELETE FROM members WHERE list_id = ? AND role = ?
 		AND address_id = (SELECT id FROM addresses WHERE email = ?)`), listID, string(role), email)
+	db.wrote()
 	return db.affected(memberOp("remove", listID, email, role), res, err)
 }
 

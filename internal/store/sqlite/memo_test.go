@@ -1,0 +1,231 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"herald/internal/store"
+)
+
+// openMemo opens path with the read memo on for ttl.
+func openMemo(t *testing.T, path string, ttl time.Duration) *DB {
+	t.Helper()
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.Memoize(ttl)
+	return db
+}
+
+// memoView is what the memo answers about dev@example.org and its poster.
+type memoView struct {
+	prefix string
+	roles  []store.Role
+	banned bool
+	found  bool
+}
+
+const poster = "poster@example.net"
+
+func viewOf(t *testing.T, s store.Store, listID int64) memoView {
+	t.Helper()
+	c := t.Context()
+	l, err := s.GetList(c, "dev", "example.org")
+	if errors.Is(err, store.ErrNotFound) {
+		return memoView{}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID, err := s.GetListByID(c, listID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byID.Settings.SubjectPrefix != l.Settings.SubjectPrefix {
+		t.Fatalf("GetList says prefix %q, GetListByID %q", l.Settings.SubjectPrefix, byID.Settings.SubjectPrefix)
+	}
+	ms, err := s.MemberRoles(c, listID, poster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := memoView{prefix: l.Settings.SubjectPrefix, found: true}
+	for _, m := range ms {
+		v.roles = append(v.roles, m.Role)
+	}
+	if v.banned, err = s.IsBanned(c, listID, poster); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// memoWrites are the writes a memoized answer must not outlive, each with
+// what the view looks like after it.
+func memoWrites(listID int64) []struct {
+	name  string
+	write func(c context.Context, s store.Store) error
+	want  func(v *memoView)
+} {
+	return []struct {
+		name  string
+		write func(c context.Context, s store.Store) error
+		want  func(v *memoView)
+	}{
+		{"settings", func(c context.Context, s store.Store) error {
+			l, err := s.GetListByID(c, listID)
+			if err != nil {
+				return err
+			}
+			l.Settings.SubjectPrefix = "[changed] "
+			return s.UpdateSettings(c, listID, l.Settings)
+		}, func(v *memoView) { v.prefix = "[changed] " }},
+		{"add member", func(c context.Context, s store.Store) error {
+			m := store.DefaultMember(listID, poster, store.RoleMember)
+			return s.AddMember(c, &m)
+		}, func(v *memoView) { v.roles = []store.Role{store.RoleMember} }},
+		{"add moderator in a batch", func(c context.Context, s store.Store) error {
+			m := store.DefaultMember(listID, poster, store.RoleModerator)
+			_, err := s.AddMembers(c, []*store.Member{&m})
+			return err
+		}, func(v *memoView) { v.roles = []store.Role{store.RoleMember, store.RoleModerator} }},
+		{"remove member", func(c context.Context, s store.Store) error {
+			return s.RemoveMember(c, listID, poster, store.RoleMember)
+		}, func(v *memoView) { v.roles = []store.Role{store.RoleModerator} }},
+		{"ban", func(c context.Context, s store.Store) error {
+			return s.AddBan(c, &store.Ban{ListID: listID, Pattern: poster})
+		}, func(v *memoView) { v.banned = true }},
+		{"unban", func(c context.Context, s store.Store) error {
+			return s.RemoveBan(c, listID, poster)
+		}, func(v *memoView) { v.banned = false }},
+		{"delete list", func(c context.Context, s store.Store) error {
+			return s.DeleteList(c, listID)
+		}, func(v *memoView) { *v = memoView{} }},
+	}
+}
+
+// TestMemoSeesOwnWrites: a write through the memoizing DB applies to the
+// very next read, however long the memo would keep the answer.
+func TestMemoSeesOwnWrites(t *testing.T) {
+	path, listID := seed(t)
+	db := openMemo(t, path, time.Hour)
+	want := viewOf(t, db, listID)
+	for _, w := range memoWrites(listID) {
+		viewOf(t, db, listID) // memoized
+		if err := w.write(t.Context(), db); err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		w.want(&want)
+		if got := viewOf(t, db, listID); !viewEqual(got, want) {
+			t.Fatalf("after %s: read %+v, want %+v", w.name, got, want)
+		}
+	}
+}
+
+// TestMemoOtherProcess: a write through another handle (another process,
+// for the memo) is seen once the memo's lifetime has passed, not before;
+// the post counters do not end the memo.
+func TestMemoOtherProcess(t *testing.T) {
+	path, listID := seed(t)
+	other, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	db := openMemo(t, path, time.Hour)
+	for _, w := range memoWrites(listID) {
+		before := viewOf(t, db, listID)
+		if err := w.write(t.Context(), other); err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		if got := viewOf(t, db, listID); !viewEqual(got, before) {
+			t.Fatalf("after %s by another handle: read %+v at once, want the memoized %+v", w.name, got, before)
+		}
+		db.Memoize(time.Millisecond) // forgets, and memoizes briefly
+		after := viewOf(t, db, listID)
+		w.want(&before)
+		if !viewEqual(after, before) {
+			t.Fatalf("after %s by another handle: read %+v, want %+v", w.name, after, before)
+		}
+		db.Memoize(time.Hour)
+	}
+}
+
+// TestMemoExpires: an answer is read again once its lifetime is over.
+func TestMemoExpires(t *testing.T) {
+	path, _ := seed(t)
+	other, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	const ttl = 20 * time.Millisecond
+	db := openMemo(t, path, ttl)
+	l, err := db.GetList(t.Context(), "dev", "example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Settings.SubjectPrefix = "[later] "
+	if err := other.UpdateSettings(t.Context(), l.ID, l.Settings); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * ttl)
+	got, err := db.GetList(t.Context(), "dev", "example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Settings.SubjectPrefix != "[later] " {
+		t.Fatalf("prefix %q %v after the other handle's change, want the change", got.Settings.SubjectPrefix, 2*ttl)
+	}
+}
+
+// TestMemoKeepsCountersAndErrors: numbering posts leaves the memo (the
+// post number it holds lags), a not-found is never memoized, and a
+// caller changing what it got changes nothing for the next.
+func TestMemoKeepsCountersAndErrors(t *testing.T) {
+	path, listID := seed(t)
+	other, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	db := openMemo(t, path, time.Hour)
+	c := t.Context()
+	l, err := db.GetList(c, "dev", "example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NumberPost(c, listID, poster, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := db.GetList(c, "dev", "example.org"); err != nil || again.PostID != l.PostID {
+		t.Fatalf("after NumberPost: post id %d (%v), want the memoized %d", again.PostID, err, l.PostID)
+	}
+
+	l.Settings.SenderHeaders[0] = "changed by the caller"
+	l.Settings.SenderHeaders = append(l.Settings.SenderHeaders, "more")
+	again, err := db.GetList(c, "dev", "example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(again.Settings.SenderHeaders, "changed by the caller") || slices.Contains(again.Settings.SenderHeaders, "more") {
+		t.Fatalf("a caller's change reached the memo: %q", again.Settings.SenderHeaders)
+	}
+
+	if _, err := db.GetList(c, "new", "example.org"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetList of a missing list: %v, want ErrNotFound", err)
+	}
+	if err := other.CreateList(c, &store.List{Name: "new", Domain: "example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetList(c, "new", "example.org"); err != nil {
+		t.Fatalf("GetList of a list another handle just created: %v", err)
+	}
+}
+
+func viewEqual(a, b memoView) bool {
+	return a.prefix == b.prefix && slices.Equal(a.roles, b.roles) && a.banned == b.banned && a.found == b.found
+}
