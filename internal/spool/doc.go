@@ -64,7 +64,8 @@
 //
 // The default on Linux is the write-ahead journal (journal.go): Enqueue,
 // EnqueueAll, Forward and Done append to this instance's journal segment
-// (new entries whole, finished ones as tombstones), and a round of
+// (new entries whole, finished ones as tombstones; over zeros written
+// ahead, see journal.go), and a round of
 // concurrent writers costs one fdatasync of that one file; a new entry is
 // kept in memory with no file (resident.go), past Options.MemoryBytes
 // in the journal only (read back when claimed), past JournalBytes more

@@ -1,9 +1,11 @@
 package spool
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"sort"
@@ -70,6 +72,15 @@ import (
 // also reads live owners' segments and leaves their entries to them (a
 // one-shot command shows them: Counts, List, Get).
 //
+// A segment is written ahead with zeros (prewriteChunk at a time) and its
+// rounds overwrite them: an fdatasync then has no file size to commit,
+// only data, which halves its cost here (append + fdatasync of 64 KiB
+// 365-498 us, overwrite 255-268 us). An overwrite is not ordered like an
+// append, so a crash may leave part of a round written and part still
+// zeros: every record carries a CRC-32C, and a segment reads up to its
+// first record that is zeros or does not check out. (Segments written
+// before, with no header, still read as they were written.)
+//
 // The journal relies on syncfs for checkpoints (Linux).
 const (
 	// checkpointQuiet: a checkpoint follows this long without appends,
@@ -107,6 +118,9 @@ type journal struct {
 	unsynced time.Time        // wmu
 	rounds   batcher[*jround] // waiting for the syncer
 	buf      []byte           // the syncer's round buffer, reused
+	// prewritten is how far the current segment is written, zeros past
+	// size (prewrite); wmu.
+	prewritten int64
 
 	mu       sync.Mutex
 	cond     *sync.Cond       // signals inflight changes
@@ -118,8 +132,33 @@ type journal struct {
 	lastWrite, lastCheckpoint time.Time // j.mu
 }
 
-// recordHeader is a record's length and kind, before its payload.
-const recordHeader = 5
+// A segment starts with segMagic; then records, each a 4-byte big-endian
+// length (of kind and payload), a CRC-32C of length, kind and payload, the
+// kind byte and the payload.
+const (
+	segMagic     = "HJR2"
+	recordHeader = 9
+	// v1RecordHeader is the record header of a segment with no segMagic
+	// (length and kind, no checksum), read only.
+	v1RecordHeader = 5
+	// prewriteChunk is how far ahead of its last record a segment is
+	// written with zeros.
+	prewriteChunk = 1 << 20
+)
+
+// zeros is what prewrite writes.
+var zeros = make([]byte, prewriteChunk)
+
+// appendRecord appends a record of kind with payload to buf.
+func appendRecord(buf []byte, kind byte, payload []byte) []byte {
+	start := len(buf)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(payload)+1))
+	buf = append(buf, 0, 0, 0, 0, kind)
+	buf = append(buf, payload...)
+	crc := crc32.Update(crc32.Update(0, castagnoli, buf[start:start+4]), castagnoli, buf[start+8:])
+	binary.BigEndian.PutUint32(buf[start+4:], crc)
+	return buf
+}
 
 // Record kinds: a record is a 4-byte big-endian length, a kind byte and
 // the payload (length counts both).
@@ -209,15 +248,48 @@ func (j *journal) newSegment(n uint64) error {
 	if err != nil {
 		return diskErr("create journal segment", j.segPath(n), err, &j.s.metrics)
 	}
+	if err := startSegment(f); err != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name()) // empty: nothing in it was acknowledged
+		return diskErr("write journal segment", f.Name(), err, &j.s.metrics)
+	}
 	if err := syncDir(j.s.sub(journalDir)); err != nil {
 		_ = f.Close()
 		return diskErr("sync journal directory", j.s.sub(journalDir), err, &j.s.metrics)
 	}
-	j.f, j.seg, j.size, j.carried = f, n, 0, 0
+	if j.f != nil {
+		// Done with: its zeros need not be kept (nor synced).
+		_ = j.f.Truncate(j.size) // a failure leaves zeros, which read as the end
+	}
+	j.f, j.seg, j.size, j.carried, j.prewritten = f, n, int64(len(segMagic)), 0, int64(len(segMagic))
 	j.fmu.Lock()
 	j.files[n] = f
 	j.fmu.Unlock()
 	return nil
+}
+
+// recordBytes is how much of the current segment is records; wmu held.
+func (j *journal) recordBytes() int64 { return j.size - int64(len(segMagic)) }
+
+// startSegment writes a new segment's header; the first round syncs it
+// (a segment that lost it reads as empty, and held nothing acknowledged).
+func startSegment(f *os.File) error {
+	_, err := f.Write([]byte(segMagic))
+	return err
+}
+
+// prewrite makes sure, if it can, that the current segment is written
+// (with zeros) past the next n bytes; wmu held. The zeros are synced with
+// the round that first overwrites them. It may fail where the round
+// itself would not (a nearly full disk): the round then appends, as if
+// there were no zeros, and the next one tries again.
+func (j *journal) prewrite(n int) {
+	for j.size+int64(n) > j.prewritten {
+		if _, err := j.f.WriteAt(zeros, j.prewritten); err != nil {
+			return
+		}
+		j.prewritten += int64(len(zeros))
+	}
 }
 
 // pos is where an append's records went: segment and offset of the first.
@@ -359,9 +431,7 @@ func (j *journal) write(batch []*jround) {
 		start := len(buf)
 		starts[i] = start
 		for _, rec := range r.recs {
-			buf = binary.BigEndian.AppendUint32(buf, uint32(len(rec.b)+1))
-			buf = append(buf, rec.kind)
-			buf = append(buf, rec.b...)
+			buf = appendRecord(buf, rec.kind, rec.b)
 		}
 		if r.carried {
 			carried += len(buf) - start
@@ -406,6 +476,7 @@ func (j *journal) write(batch []*jround) {
 // new one, so a later round never follows a torn record (the abandoned
 // one waits for the next checkpoint). wmu held.
 func (j *journal) writeSync(buf []byte, sync bool) error {
+	j.prewrite(len(buf))
 	_, err := j.f.Write(buf)
 	if err == nil && sync {
 		err = unix.Fdatasync(int(j.f.Fd()))
@@ -425,6 +496,7 @@ func (j *journal) writeSync(buf []byte, sync bool) error {
 	// waits for them any more.
 	j.unsynced = time.Time{}
 	if terr := j.f.Truncate(j.size); terr == nil {
+		j.prewritten = j.size
 		if _, serr := j.f.Seek(j.size, 0); serr == nil {
 			return err
 		}
@@ -448,13 +520,11 @@ func (j *journal) noteRelease(k key) error { return j.noteKey(kindRelease, k) }
 
 // noteKey appends an unsynced record of kind about entry k.
 func (j *journal) noteKey(kind byte, k key) error {
-	var buf [4 + 1 + len(key{})]byte
-	binary.BigEndian.PutUint32(buf[:], uint32(1+len(key{})))
-	buf[4] = kind
-	copy(buf[5:], k[:])
+	buf := appendRecord(make([]byte, 0, recordHeader+len(key{})), kind, k[:])
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
-	n, err := j.f.Write(buf[:])
+	j.prewrite(len(buf))
+	n, err := j.f.Write(buf)
 	j.size += int64(n)
 	if err != nil {
 		return diskErr("write journal", j.f.Name(), err, &j.s.metrics)
@@ -525,7 +595,7 @@ func (j *journal) checkpointWith(mode ckMode) error {
 	j.ckMu.Lock()
 	defer j.ckMu.Unlock()
 	j.wmu.Lock()
-	fresh := j.size
+	fresh := j.recordBytes()
 	if mode != ckFiles {
 		fresh -= j.carried
 	}
@@ -534,7 +604,7 @@ func (j *journal) checkpointWith(mode ckMode) error {
 		return nil // nothing journaled since the last checkpoint
 	}
 	old := j.seg - 1
-	if j.size > 0 {
+	if j.recordBytes() > 0 {
 		old = j.seg
 		// The next rounds' fdatasyncs will cover only the new segment.
 		if err := j.syncUnsynced(); err != nil {
@@ -729,7 +799,7 @@ func (j *journal) checkpointer() {
 // none.
 func (j *journal) due(now time.Time) ckMode {
 	j.wmu.Lock()
-	size := j.size - j.carried
+	size := j.recordBytes() - j.carried
 	pending := size > 0 || j.oldest != j.seg
 	j.wmu.Unlock()
 	if !pending {
@@ -757,7 +827,7 @@ func (j *journal) close() error {
 	if cerr := j.closeFiles(^uint64(0)); err == nil {
 		err = cerr
 	}
-	if err == nil && j.size == 0 {
+	if err == nil && j.recordBytes() == 0 {
 		err = j.removeSegments(j.seg) // the empty current one
 	}
 	return err
@@ -800,6 +870,30 @@ func listSegments(dir, owner string) ([]segment, error) {
 	return segs, nil
 }
 
+// nextRecord splits b's first record off; ok is false at the end of the
+// records (zeros, a torn record, a checksum that does not match).
+func nextRecord(b []byte, v2 bool) (kind byte, payload, rest []byte, ok bool) {
+	head := v1RecordHeader
+	if v2 {
+		head = recordHeader
+	}
+	if len(b) < head {
+		return 0, nil, nil, false
+	}
+	n := int(binary.BigEndian.Uint32(b))
+	if n < 1 || n > len(b)-head+1 {
+		return 0, nil, nil, false
+	}
+	rec := b[:head-1+n]
+	if v2 {
+		crc := crc32.Update(crc32.Update(0, castagnoli, rec[:4]), castagnoli, rec[8:])
+		if crc != binary.BigEndian.Uint32(rec[4:]) {
+			return 0, nil, nil, false
+		}
+	}
+	return rec[head-1], rec[head:], b[len(rec):], true
+}
+
 // segmentRecords is what a segment holds: entries, tombstones of finished
 // entries, and whether each resident entry's last claim record is a
 // claim (true) or a release (false).
@@ -823,13 +917,16 @@ func readSegment(path string) (*segmentRecords, error) {
 // parseSegment decodes a segment's bytes (see readSegment).
 func parseSegment(b []byte) *segmentRecords {
 	out := &segmentRecords{finished: map[key]bool{}, claimed: map[key]bool{}, carried: map[key]bool{}}
-	for len(b) >= 5 {
-		n := int(binary.BigEndian.Uint32(b))
-		if n < 1 || n > len(b)-4 {
+	v2 := bytes.HasPrefix(b, []byte(segMagic))
+	if v2 {
+		b = b[len(segMagic):]
+	}
+	for {
+		kind, payload, rest, ok := nextRecord(b, v2)
+		if !ok {
 			break
 		}
-		kind, payload := b[4], b[5:4+n]
-		b = b[4+n:]
+		b = rest
 		switch kind {
 		case kindEntry, kindCarried:
 			e, err := decodeBytes(payload)

@@ -2,7 +2,6 @@ package spool
 
 import (
 	"context"
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -170,14 +169,11 @@ func TestReadSegmentStopsAtTornRecord(t *testing.T) {
 	mustEnqueue(t, s, newItem(In, "first"))
 	mustEnqueue(t, s, newItem(In, "second"))
 	path := segments(t, s)[0].path
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, size := segmentSize(s)
 	for _, cut := range []int64{1, 3, 10} {
 		b, _ := os.ReadFile(path)
 		torn := filepath.Join(dir, "torn")
-		if err := os.WriteFile(torn, b[:fi.Size()-cut], 0o640); err != nil {
+		if err := os.WriteFile(torn, b[:size-cut], 0o640); err != nil {
 			t.Fatal(err)
 		}
 		recs, err := readSegment(torn)
@@ -194,14 +190,13 @@ func FuzzParseSegment(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	var seg []byte
-	for _, r := range []jrec{{kind: kindEntry, b: b}, tombstoneRecord(key{1}, key{2})} {
-		seg = binary.BigEndian.AppendUint32(seg, uint32(len(r.b)+1))
-		seg = append(append(seg, r.kind), r.b...)
+	for _, v2 := range []bool{true, false} {
+		seg := segmentOf(v2, jrec{kind: kindEntry, b: b}, tombstoneRecord(key{1}, key{2}))
+		f.Add(seg)
+		f.Add(seg[:len(seg)-5])
 	}
-	f.Add(seg)
-	f.Add(seg[:len(seg)-5])
 	f.Add([]byte{0, 0, 0, 1, 'T'})
+	f.Add(append([]byte(segMagic), 0, 0, 0, 1, 0, 0, 0, 0, 'T'))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		recs := parseSegment(b)
 		for _, e := range recs.entries {

@@ -173,7 +173,7 @@ func TestCheckpointDue(t *testing.T) {
 	now := time.Now()
 	set := func(fresh, carried int64, sinceCheckpoint time.Duration) {
 		j.wmu.Lock()
-		j.size, j.carried = fresh+carried, carried
+		j.size, j.carried = int64(len(segMagic))+fresh+carried, carried
 		j.wmu.Unlock()
 		j.mu.Lock()
 		j.lastWrite, j.lastCheckpoint = now, now.Add(-sinceCheckpoint)
