@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // replyMarkers matches a chain of reply markers at the start of a subject:
@@ -56,9 +57,37 @@ func PrefixSubject(raw, prefix string, postID int) string {
 	return EncodeWords(out)
 }
 
-// prefixPattern matches the trimmed prefix, any number in place of its
-// number verb, case-insensitively, with the blanks after it.
+// prefixPatterns remembers compiled prefix patterns: a list's prefix is
+// the same for every post, and compiling its pattern cost more than the
+// rest of PrefixSubject. Past prefixPatternLimit prefixes it starts over.
+var prefixPatterns struct {
+	mu sync.Mutex
+	m  map[string]*regexp.Regexp
+}
+
+const prefixPatternLimit = 1024
+
+// prefixPattern is compilePrefixPattern through prefixPatterns.
 func prefixPattern(prefix string) *regexp.Regexp {
+	prefixPatterns.mu.Lock()
+	re := prefixPatterns.m[prefix]
+	prefixPatterns.mu.Unlock()
+	if re != nil {
+		return re
+	}
+	re = compilePrefixPattern(prefix)
+	prefixPatterns.mu.Lock()
+	if prefixPatterns.m == nil || len(prefixPatterns.m) >= prefixPatternLimit {
+		prefixPatterns.m = map[string]*regexp.Regexp{}
+	}
+	prefixPatterns.m[prefix] = re
+	prefixPatterns.mu.Unlock()
+	return re
+}
+
+// compilePrefixPattern matches the trimmed prefix, any number in place of
+// its number verb, case-insensitively, with the blanks after it.
+func compilePrefixPattern(prefix string) *regexp.Regexp {
 	p := strings.TrimSpace(prefix)
 	var b strings.Builder
 	b.WriteString("(?i)")
