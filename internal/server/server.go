@@ -40,7 +40,8 @@ import (
 const ShutdownGrace = 10 * time.Second
 
 // ReadMemo is how long serve may reuse what a post reads from the store
-// (its list, the sender's roles, the bans) for the next posts: a change
+// (its list, the sender's roles, the bans, a small list's recipients) for
+// the next posts: a change
 // made by another process (the CLI) applies to posts processed that long
 // after it commits; one made by serve itself, at once. See
 // store/sqlstore/memo.go for why.

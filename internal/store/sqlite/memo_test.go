@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -28,6 +29,9 @@ type memoView struct {
 	roles  []store.Role
 	banned bool
 	found  bool
+	// recipients are the list's recipients, from the plain and the
+	// personal walk.
+	recipients, personal []string
 }
 
 const poster = "poster@example.net"
@@ -60,7 +64,22 @@ func viewOf(t *testing.T, s store.Store, listID int64) memoView {
 	if v.banned, err = s.IsBanned(c, listID, poster); err != nil {
 		t.Fatal(err)
 	}
+	v.recipients, v.personal = recipientsOf(t, s, listID, false), recipientsOf(t, s, listID, true)
 	return v
+}
+
+func recipientsOf(t *testing.T, s store.Store, listID int64, personal bool) []string {
+	t.Helper()
+	var out []string
+	err := s.EachRecipient(t.Context(), listID, personal, func(r *store.Recipient) error {
+		out = append(out, r.Email)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // memoWrites are the writes a memoized answer must not outlive, each with
@@ -86,7 +105,15 @@ func memoWrites(listID int64) []struct {
 		{"add member", func(c context.Context, s store.Store) error {
 			m := store.DefaultMember(listID, poster, store.RoleMember)
 			return s.AddMember(c, &m)
-		}, func(v *memoView) { v.roles = []store.Role{store.RoleMember} }},
+		}, func(v *memoView) {
+			v.roles = []store.Role{store.RoleMember}
+			v.recipients, v.personal = []string{poster}, []string{poster}
+		}},
+		{"disable delivery", func(c context.Context, s store.Store) error {
+			m := store.DefaultMember(listID, poster, store.RoleMember)
+			m.DeliveryStatus = store.DeliveryByUser
+			return s.UpdateMember(c, &m)
+		}, func(v *memoView) { v.recipients, v.personal = nil, nil }},
 		{"add moderator in a batch", func(c context.Context, s store.Store) error {
 			m := store.DefaultMember(listID, poster, store.RoleModerator)
 			_, err := s.AddMembers(c, []*store.Member{&m})
@@ -227,5 +254,38 @@ func TestMemoKeepsCountersAndErrors(t *testing.T) {
 }
 
 func viewEqual(a, b memoView) bool {
-	return a.prefix == b.prefix && slices.Equal(a.roles, b.roles) && a.banned == b.banned && a.found == b.found
+	return a.prefix == b.prefix && slices.Equal(a.roles, b.roles) && a.banned == b.banned && a.found == b.found &&
+		slices.Equal(a.recipients, b.recipients) && slices.Equal(a.personal, b.personal)
+}
+
+// TestMemoBigWalkNotKept: a walk that finds more than memoRecipientsMax
+// recipients is not memoized (delivery keeps big lists' walks itself).
+func TestMemoBigWalkNotKept(t *testing.T) {
+	path, listID := seed(t)
+	other, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	db := openMemo(t, path, time.Hour)
+	for _, n := range []int{1000, 1001} {
+		var ms []*store.Member
+		for i := range n {
+			m := store.DefaultMember(listID, fmt.Sprintf("m%04d@example.net", i), store.RoleMember)
+			ms = append(ms, &m)
+		}
+		if _, err := db.AddMembers(t.Context(), ms); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(recipientsOf(t, db, listID, false)); got != n {
+			t.Fatalf("walked %d recipients, want %d", got, n)
+		}
+		if err := other.RemoveMember(t.Context(), listID, "m0000@example.net", store.RoleMember); err != nil {
+			t.Fatal(err)
+		}
+		got := len(recipientsOf(t, db, listID, false))
+		if n <= 1000 && got != n || n > 1000 && got != n-1 {
+			t.Fatalf("%d members, one removed by another handle: walked %d", n, got)
+		}
+	}
 }

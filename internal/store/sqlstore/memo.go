@@ -11,9 +11,9 @@ import (
 
 // The read memo: what every post reads, remembered for a few milliseconds.
 //
-// Under load each post reads its list twice (LMTP's RCPT and the post
-// runner; delivery once more), the sender's roles and the bans, and
-// numbers itself with a write. On SQLite that write costs the readers
+// Under load each post reads its list three times (LMTP's RCPT, the post
+// runner, delivery), the sender's roles, the bans and, in delivery, the
+// list's recipients, and numbers itself with a write. On SQLite that write costs the readers
 // more than itself: a connection's page cache is dropped whenever another
 // connection has committed since its last read, so each of those small
 // reads pays for re-reading its pages, and a commit lands between almost
@@ -44,7 +44,19 @@ type readMemo struct {
 	byID   map[int64]memoed[*store.List]
 	roles  map[roleKey]memoed[[]store.Member]
 	banned map[roleKey]memoed[bool]
+	recips map[recipKey]memoed[[]store.Recipient]
 }
+
+// recipKey is a list's recipient walk, plain or personal.
+type recipKey struct {
+	list     int64
+	personal bool
+}
+
+// memoRecipientsMax is the most recipients a walk may find and still be
+// memoized: delivery keeps bigger lists' walks itself (rosters, under
+// MembersVersion).
+const memoRecipientsMax = 1000
 
 // roleKey is a list and an address on it.
 type roleKey struct {
@@ -74,33 +86,46 @@ func (db *DB) Memoize(ttl time.Duration) {
 // change a list, a membership or a ban (inTx does).
 func (db *DB) wrote() { db.memo.gen.Add(1) }
 
-// memoRead returns the memoized answer for k in m, or calls read and
-// memoizes what it returns. The generation is taken before the read, so a
-// write that commits during it makes the answer stale at once.
-func memoRead[K comparable, T any](db *DB, m *map[K]memoed[T], k K, read func() (T, error)) (T, error) {
-	ttl := time.Duration(db.memo.ttl.Load())
-	if ttl <= 0 {
-		return read()
-	}
-	gen := db.memo.gen.Load()
-	now := time.Now()
+// memoFresh returns the memoized answer for k in m if there is a valid
+// one; gen is the generation a new answer must be memoized with.
+func memoFresh[K comparable, T any](db *DB, m *map[K]memoed[T], k K) (v T, gen uint64, ok bool) {
+	gen = db.memo.gen.Load()
 	db.memo.mu.Lock()
-	e, ok := (*m)[k]
+	e, found := (*m)[k]
 	db.memo.mu.Unlock()
-	if ok && e.gen == gen && now.Before(e.expires) {
-		return e.v, nil
+	if found && e.gen == gen && time.Now().Before(e.expires) {
+		return e.v, gen, true
 	}
-	v, err := read()
-	if err != nil {
-		return v, err
-	}
+	return v, gen, false
+}
+
+// memoize remembers v for k in m, memoized at generation gen.
+func memoize[K comparable, T any](db *DB, m *map[K]memoed[T], k K, v T, gen uint64) {
+	expires := time.Now().Add(time.Duration(db.memo.ttl.Load()))
 	db.memo.mu.Lock()
 	if *m == nil || len(*m) >= readMemoLimit {
 		*m = map[K]memoed[T]{}
 	}
-	(*m)[k] = memoed[T]{v: v, gen: gen, expires: now.Add(ttl)}
+	(*m)[k] = memoed[T]{v: v, gen: gen, expires: expires}
 	db.memo.mu.Unlock()
-	return v, nil
+}
+
+// memoRead returns the memoized answer for k in m, or calls read and
+// memoizes what it returns. The generation is taken before the read, so a
+// write that commits during it makes the answer stale at once.
+func memoRead[K comparable, T any](db *DB, m *map[K]memoed[T], k K, read func() (T, error)) (T, error) {
+	if db.memo.ttl.Load() <= 0 {
+		return read()
+	}
+	v, gen, ok := memoFresh(db, m, k)
+	if ok {
+		return v, nil
+	}
+	v, err := read()
+	if err == nil {
+		memoize(db, m, k, v, gen)
+	}
+	return v, err
 }
 
 // copyList returns a copy of l that its caller may change freely.
@@ -137,4 +162,37 @@ func (db *DB) memoRoles(k roleKey, read func() ([]store.Member, error)) ([]store
 // memoBanned is IsBanned's memo.
 func (db *DB) memoBanned(k roleKey, read func() (bool, error)) (bool, error) {
 	return memoRead(db, &db.memo.banned, k, read)
+}
+
+// memoWalk is EachRecipient's memo: a list's walk that found at most
+// memoRecipientsMax recipients is replayed instead of run while it is
+// valid. walk streams to its fn as before, so a miss costs no latency.
+func (db *DB) memoWalk(k recipKey, fn func(*store.Recipient) error, walk func(fn func(*store.Recipient) error) error) error {
+	if db.memo.ttl.Load() <= 0 {
+		return walk(fn)
+	}
+	rs, gen, ok := memoFresh(db, &db.memo.recips, k)
+	if ok {
+		for _, r := range rs {
+			if err := fn(&r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var got []store.Recipient
+	small := true
+	err := walk(func(r *store.Recipient) error {
+		if small && len(got) == memoRecipientsMax {
+			small, got = false, nil
+		}
+		if small {
+			got = append(got, *r) // its strings are not reused
+		}
+		return fn(r)
+	})
+	if err == nil && small {
+		memoize(db, &db.memo.recips, k, got, gen)
+	}
+	return err
 }

@@ -45,6 +45,13 @@ const recipientWhere = `WHERE m.list_id = ? AND m.role = ? AND m.delivery_status
 // lists' walks in memory under MembersVersion, so this runs once per
 // membership change for them.)
 func (db *DB) EachRecipient(ctx context.Context, listID int64, personal bool, fn func(*store.Recipient) error) error {
+	return db.memoWalk(recipKey{listID, personal}, fn, func(fn func(*store.Recipient) error) error {
+		return db.eachRecipient(ctx, listID, personal, fn)
+	})
+}
+
+// eachRecipient is EachRecipient's walk.
+func (db *DB) eachRecipient(ctx context.Context, listID int64, personal bool, fn func(*store.Recipient) error) error {
 	op := fmt.Sprintf("walk recipients of list %d", listID)
 	if personal {
 		return db.wrapWalk(op, db.eachRecipientRow(ctx, listID, true, 0, 0, fn))
