@@ -155,13 +155,16 @@ func appendRecord(buf []byte, kind byte, payload []byte) []byte {
 	buf = binary.BigEndian.AppendUint32(buf, uint32(len(payload)+1))
 	buf = append(buf, 0, 0, 0, 0, kind)
 	buf = append(buf, payload...)
-	crc := crc32.Update(crc32.Update(0, castagnoli, buf[start:start+4]), castagnoli, buf[start+8:])
-	binary.BigEndian.PutUint32(buf[start+4:], crc)
+	binary.BigEndian.PutUint32(buf[start+4:], recordCRC(buf[start:]))
 	return buf
 }
 
-// Record kinds: a record is a 4-byte big-endian length, a kind byte and
-// the payload (length counts both).
+// recordCRC is the checksum of record rec: of its length, kind and payload.
+func recordCRC(rec []byte) uint32 {
+	return crc32.Update(crc32.Update(0, castagnoli, rec[:4]), castagnoli, rec[8:])
+}
+
+// Record kinds (the record layout is above).
 const (
 	kindEntry     = 'E' // an encoded entry, exactly as its file
 	kindTombstone = 'T' // 12-byte keys of entries finished (Done, Forward)
@@ -886,8 +889,7 @@ func nextRecord(b []byte, v2 bool) (kind byte, payload, rest []byte, ok bool) {
 	}
 	rec := b[:head-1+n]
 	if v2 {
-		crc := crc32.Update(crc32.Update(0, castagnoli, rec[:4]), castagnoli, rec[8:])
-		if crc != binary.BigEndian.Uint32(rec[4:]) {
+		if recordCRC(rec) != binary.BigEndian.Uint32(rec[4:]) {
 			return 0, nil, nil, false
 		}
 	}
