@@ -72,7 +72,7 @@ type memoed[T any] struct {
 	expires time.Time
 }
 
-// memoLimit bounds each memo map; past it, the map starts over.
+// readMemoLimit bounds each memo map; past it, the map starts over.
 const readMemoLimit = 4096
 
 // Memoize turns the read memo on for ttl (0: off). `herald serve` calls
@@ -86,44 +86,52 @@ func (db *DB) Memoize(ttl time.Duration) {
 // change a list, a membership or a ban (inTx does).
 func (db *DB) wrote() { db.memo.gen.Add(1) }
 
+// memoTicket is when a read began, as the memo counts: a new answer is
+// memoized with the generation and lives from the time taken before the
+// read, so a write that commits during it makes the answer stale at once,
+// and another process's change waits no longer than the lifetime.
+type memoTicket struct {
+	gen uint64
+	at  time.Time
+}
+
 // memoFresh returns the memoized answer for k in m if there is a valid
-// one; gen is the generation a new answer must be memoized with.
-func memoFresh[K comparable, T any](db *DB, m *map[K]memoed[T], k K) (v T, gen uint64, ok bool) {
-	gen = db.memo.gen.Load()
+// one, else the ticket to memoize a new one with.
+func memoFresh[K comparable, T any](db *DB, m *map[K]memoed[T], k K) (v T, t memoTicket, ok bool) {
+	t = memoTicket{gen: db.memo.gen.Load(), at: time.Now()}
 	db.memo.mu.Lock()
 	e, found := (*m)[k]
 	db.memo.mu.Unlock()
-	if found && e.gen == gen && time.Now().Before(e.expires) {
-		return e.v, gen, true
+	if found && e.gen == t.gen && t.at.Before(e.expires) {
+		return e.v, t, true
 	}
-	return v, gen, false
+	return v, t, false
 }
 
-// memoize remembers v for k in m, memoized at generation gen.
-func memoize[K comparable, T any](db *DB, m *map[K]memoed[T], k K, v T, gen uint64) {
-	expires := time.Now().Add(time.Duration(db.memo.ttl.Load()))
+// memoize remembers v for k in m, read with ticket t.
+func memoize[K comparable, T any](db *DB, m *map[K]memoed[T], k K, v T, t memoTicket) {
+	expires := t.at.Add(time.Duration(db.memo.ttl.Load()))
 	db.memo.mu.Lock()
 	if *m == nil || len(*m) >= readMemoLimit {
 		*m = map[K]memoed[T]{}
 	}
-	(*m)[k] = memoed[T]{v: v, gen: gen, expires: expires}
+	(*m)[k] = memoed[T]{v: v, gen: t.gen, expires: expires}
 	db.memo.mu.Unlock()
 }
 
 // memoRead returns the memoized answer for k in m, or calls read and
-// memoizes what it returns. The generation is taken before the read, so a
-// write that commits during it makes the answer stale at once.
+// memoizes what it returns.
 func memoRead[K comparable, T any](db *DB, m *map[K]memoed[T], k K, read func() (T, error)) (T, error) {
 	if db.memo.ttl.Load() <= 0 {
 		return read()
 	}
-	v, gen, ok := memoFresh(db, m, k)
+	v, t, ok := memoFresh(db, m, k)
 	if ok {
 		return v, nil
 	}
 	v, err := read()
 	if err == nil {
-		memoize(db, m, k, v, gen)
+		memoize(db, m, k, v, t)
 	}
 	return v, err
 }
@@ -171,7 +179,7 @@ func (db *DB) memoWalk(k recipKey, fn func(*store.Recipient) error, walk func(fn
 	if db.memo.ttl.Load() <= 0 {
 		return walk(fn)
 	}
-	rs, gen, ok := memoFresh(db, &db.memo.recips, k)
+	rs, t, ok := memoFresh(db, &db.memo.recips, k)
 	if ok {
 		for _, r := range rs {
 			if err := fn(&r); err != nil {
@@ -192,7 +200,7 @@ func (db *DB) memoWalk(k recipKey, fn func(*store.Recipient) error, walk func(fn
 		return fn(r)
 	})
 	if err == nil && small {
-		memoize(db, &db.memo.recips, k, got, gen)
+		memoize(db, &db.memo.recips, k, got, t)
 	}
 	return err
 }
