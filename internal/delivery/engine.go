@@ -272,6 +272,7 @@ func (e *engine) finished(t *txn, tx *smtpclient.Tx) error {
 		e.log.Error("journal delivery progress", "id", j.id, "list", j.env.List, "err", err)
 	}
 	e.stats.Delivered.Add(int64(len(ok)))
+	j.ended()
 	lvl := slog.LevelDebug
 	if len(ok) < len(t.rcpts) {
 		lvl = slog.LevelWarn

@@ -121,7 +121,7 @@ func (j *job) taken() {
 }
 
 // record files a finished transaction's results; it returns the accepted
-// addresses.
+// addresses. The caller journals them, then calls ended.
 func (j *job) record(rs []*rcpt, tx *smtpclient.Tx) []string {
 	ok := make([]string, 0, len(rs))
 	j.mu.Lock()
@@ -138,9 +138,17 @@ func (j *job) record(rs []*rcpt, tx *smtpclient.Tx) []string {
 		}
 	}
 	j.delivered += len(ok)
+	return ok
+}
+
+// ended counts a recorded transaction as finished: the job is done when
+// none is left. Its results are journaled by then, so whoever waits for
+// the job finds them recorded everywhere.
+func (j *job) ended() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	j.inflight--
 	j.checkDone()
-	return ok
 }
 
 // fail files a transaction that never reached the MTA.
