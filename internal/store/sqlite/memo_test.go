@@ -11,7 +11,7 @@ import (
 	"herald/internal/store"
 )
 
-// openMemo opens path with the read memo on for ttl.
+// openMemo opens path with the read memo on for ttl (0: off).
 func openMemo(t *testing.T, path string, ttl time.Duration) *DB {
 	t.Helper()
 	db, err := Open(t.Context(), path)
@@ -21,6 +21,14 @@ func openMemo(t *testing.T, path string, ttl time.Duration) *DB {
 	t.Cleanup(func() { db.Close() })
 	db.Memoize(ttl)
 	return db
+}
+
+// memoPair seeds a database and opens it twice: db with the read memo on
+// for ttl, and other, a handle of another process for the memo.
+func memoPair(t *testing.T, ttl time.Duration) (db, other *DB, listID int64) {
+	t.Helper()
+	path, listID := seed(t)
+	return openMemo(t, path, ttl), openMemo(t, path, 0), listID
 }
 
 // memoView is what the memo answers about dev@example.org and its poster.
@@ -156,13 +164,7 @@ func TestMemoSeesOwnWrites(t *testing.T) {
 // for the memo) is seen once the memo's lifetime has passed, not before;
 // the post counters do not end the memo.
 func TestMemoOtherProcess(t *testing.T) {
-	path, listID := seed(t)
-	other, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	db := openMemo(t, path, time.Hour)
+	db, other, listID := memoPair(t, time.Hour)
 	for _, w := range memoWrites(listID) {
 		before := viewOf(t, db, listID)
 		if err := w.write(t.Context(), other); err != nil {
@@ -183,14 +185,8 @@ func TestMemoOtherProcess(t *testing.T) {
 
 // TestMemoExpires: an answer is read again once its lifetime is over.
 func TestMemoExpires(t *testing.T) {
-	path, _ := seed(t)
-	other, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
 	const ttl = 20 * time.Millisecond
-	db := openMemo(t, path, ttl)
+	db, other, _ := memoPair(t, ttl)
 	l, err := db.GetList(t.Context(), "dev", "example.org")
 	if err != nil {
 		t.Fatal(err)
@@ -213,13 +209,7 @@ func TestMemoExpires(t *testing.T) {
 // post number it holds lags), a not-found is never memoized, and a
 // caller changing what it got changes nothing for the next.
 func TestMemoKeepsCountersAndErrors(t *testing.T) {
-	path, listID := seed(t)
-	other, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	db := openMemo(t, path, time.Hour)
+	db, other, listID := memoPair(t, time.Hour)
 	c := t.Context()
 	l, err := db.GetList(c, "dev", "example.org")
 	if err != nil {
@@ -261,13 +251,7 @@ func viewEqual(a, b memoView) bool {
 // TestMemoBigWalkNotKept: a walk that finds more than memoRecipientsMax
 // recipients is not memoized (delivery keeps big lists' walks itself).
 func TestMemoBigWalkNotKept(t *testing.T) {
-	path, listID := seed(t)
-	other, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	db := openMemo(t, path, time.Hour)
+	db, other, listID := memoPair(t, time.Hour)
 	for _, n := range []int{1000, 1001} {
 		var ms []*store.Member
 		for i := range n {
