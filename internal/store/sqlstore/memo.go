@@ -45,6 +45,9 @@ type readMemo struct {
 	roles  map[roleKey]memoed[[]store.Member]
 	banned map[roleKey]memoed[bool]
 	recips map[recipKey]memoed[[]store.Recipient]
+	// recipsHeld counts the recipients in recips, expired walks included
+	// (nothing removes them before the map starts over).
+	recipsHeld int
 }
 
 // recipKey is a list's recipient walk, plain or personal.
@@ -55,8 +58,13 @@ type recipKey struct {
 
 // memoRecipientsMax is the most recipients a walk may find and still be
 // memoized: delivery keeps bigger lists' walks itself (rosters, under
-// MembersVersion).
-const memoRecipientsMax = 1000
+// MembersVersion). memoRecipientsHeld bounds them all: past it, the
+// walks' map starts over (a site with thousands of lists near the limit
+// would otherwise keep millions of recipients of expired walks).
+const (
+	memoRecipientsMax  = 1000
+	memoRecipientsHeld = 100_000
+)
 
 // roleKey is a list and an address on it.
 type roleKey struct {
@@ -200,7 +208,23 @@ func (db *DB) memoWalk(k recipKey, fn func(*store.Recipient) error, walk func(fn
 		return fn(r)
 	})
 	if err == nil && small {
-		memoize(db, &db.memo.recips, k, got, t)
+		db.memoizeWalk(k, got, t)
 	}
 	return err
+}
+
+// memoizeWalk is memoize for a recipient walk, within memoRecipientsHeld.
+func (db *DB) memoizeWalk(k recipKey, rs []store.Recipient, t memoTicket) {
+	m := &db.memo
+	expires := t.at.Add(time.Duration(m.ttl.Load()))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.recips[k]; ok {
+		m.recipsHeld -= len(old.v)
+	}
+	if m.recips == nil || len(m.recips) >= readMemoLimit || m.recipsHeld+len(rs) > memoRecipientsHeld {
+		m.recips, m.recipsHeld = map[recipKey]memoed[[]store.Recipient]{}, 0
+	}
+	m.recips[k] = memoed[[]store.Recipient]{v: rs, gen: t.gen, expires: expires}
+	m.recipsHeld += len(rs)
 }
