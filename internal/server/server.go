@@ -41,9 +41,9 @@ const ShutdownGrace = 10 * time.Second
 
 // ReadMemo is how long serve may reuse what a post reads from the store
 // (its list, the sender's roles, the bans, a small list's recipients) for
-// the next posts: a change made by another process (the CLI) applies to
-// posts processed that long after it commits; one made by serve itself,
-// at once. See store/sqlstore/memo.go for why.
+// the next posts. A change made by serve itself or announced by the CLI
+// (SQLite) applies at once; one from any other writer, to posts processed
+// that long after it commits. See store/sqlstore/memo.go for why.
 const ReadMemo = 5 * time.Millisecond
 
 // memoizer is a store with a read memo (sqlstore.DB.Memoize).

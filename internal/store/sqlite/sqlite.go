@@ -60,6 +60,16 @@ const BusyTimeoutMS = 10000
 // DB is a SQLite store; it implements store.Store.
 type DB struct {
 	*sqlstore.DB
+	signal *signalFile // nil: none (signal.go)
+}
+
+// Close closes the database and its change signal.
+func (db *DB) Close() error {
+	err := db.DB.Close()
+	if db.signal != nil {
+		err = errors.Join(err, db.signal.close())
+	}
+	return err
 }
 
 var _ store.Store = (*DB)(nil)
@@ -105,7 +115,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &DB{sqlstore.New(w, r, dialect)}, nil
+	db := &DB{DB: sqlstore.New(w, r, dialect), signal: openSignal(path)}
+	if db.signal != nil {
+		db.SetChangeSignal(db.signal)
+	}
+	return db, nil
 }
 
 // dsn is the driver's data source name for path. The write pool sets WAL

@@ -26,10 +26,12 @@ import (
 //   - made through this DB (web UI, REST API, email commands, bounce
 //     processing in the same process): the memo is forgotten when the
 //     write commits (wrote), so it applies to every read after it;
-//   - made by another process (the CLI while serve runs, another herald
-//     node on PostgreSQL): it applies to reads that start at most the
-//     memo's lifetime after its commit, as if it had committed that much
-//     later. No command-line round trip is that fast;
+//   - made by another herald process that announces its writes (the CLI
+//     on the same SQLite file: see ChangeSignal): the same, once the
+//     announcement is written, right after the commit;
+//   - made by any other writer (another herald node on PostgreSQL, a
+//     sqlite3 shell): it applies to reads that start at most the memo's
+//     lifetime after its commit, as if it had committed that much later;
 //   - a memoized list's PostID and LastPostAt may lag by as much; nothing
 //     on the post path uses them (NumberPost returns the number).
 //
@@ -38,6 +40,9 @@ import (
 type readMemo struct {
 	ttl atomic.Int64  // nanoseconds; 0: off
 	gen atomic.Uint64 // bumped by every write the memo must not outlive
+
+	signal ChangeSignal  // nil: none
+	seen   atomic.Uint64 // the signal's last token
 
 	mu     sync.Mutex
 	lists  map[string]memoed[*store.List] // by LIST@DOMAIN
@@ -83,16 +88,53 @@ type memoed[T any] struct {
 // readMemoLimit bounds each memo map; past it, the map starts over.
 const readMemoLimit = 4096
 
+// ChangeSignal tells processes sharing a database about each other's
+// writes that the read memo must not outlive, more cheaply than a query
+// (sqlite: a token in a file beside the database).
+type ChangeSignal interface {
+	// Announce records that this process just committed such a write.
+	Announce()
+	// Token changes whenever any process announced a write.
+	Token() uint64
+}
+
+// SetChangeSignal makes every write announce itself on s and the memo
+// heed the others'; set it before the DB is used.
+func (db *DB) SetChangeSignal(s ChangeSignal) {
+	db.memo.signal = s
+	if s != nil {
+		db.memo.seen.Store(s.Token())
+	}
+}
+
 // Memoize turns the read memo on for ttl (0: off). `herald serve` calls
 // it; every other user reads the database each time.
 func (db *DB) Memoize(ttl time.Duration) {
 	db.memo.ttl.Store(int64(ttl))
-	db.wrote()
+	db.memo.gen.Add(1)
 }
 
-// wrote forgets every memoized answer: call it after any write that may
-// change a list, a membership or a ban (inTx does).
-func (db *DB) wrote() { db.memo.gen.Add(1) }
+// wrote forgets every memoized answer and announces the write: call it
+// after any write that may change a list, a membership or a ban (inTx
+// does).
+func (db *DB) wrote() {
+	db.memo.gen.Add(1)
+	if db.memo.signal != nil {
+		db.memo.signal.Announce()
+	}
+}
+
+// generation is the memo's generation, once another process's
+// announced write has ended it.
+func (db *DB) generation() uint64 {
+	if s := db.memo.signal; s != nil {
+		if tok := s.Token(); tok != db.memo.seen.Load() {
+			db.memo.seen.Store(tok)
+			db.memo.gen.Add(1)
+		}
+	}
+	return db.memo.gen.Load()
+}
 
 // memoTicket is when a read began, as the memo counts: a new answer is
 // memoized with the generation and lives from the time taken before the
@@ -106,7 +148,7 @@ type memoTicket struct {
 // memoFresh returns the memoized answer for k in m if there is a valid
 // one, else the ticket to memoize a new one with.
 func memoFresh[K comparable, T any](db *DB, m *map[K]memoed[T], k K) (v T, t memoTicket, ok bool) {
-	t = memoTicket{gen: db.memo.gen.Load(), at: time.Now()}
+	t = memoTicket{gen: db.generation(), at: time.Now()}
 	db.memo.mu.Lock()
 	e, found := (*m)[k]
 	db.memo.mu.Unlock()
