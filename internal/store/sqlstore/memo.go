@@ -13,14 +13,14 @@ import (
 //
 // Under load each post reads its list three times (LMTP's RCPT, the post
 // runner, delivery), the sender's roles, the bans and, in delivery, the
-// list's recipients, and numbers itself with a write. On SQLite that write costs the readers
-// more than itself: a connection's page cache is dropped whenever another
-// connection has committed since its last read, so each of those small
-// reads pays for re-reading its pages, and a commit lands between almost
-// any two reads. Measured here: GetList 21 µs on a quiet database, 68 µs
+// list's recipients, and numbers itself with a write. On SQLite that
+// write costs the readers more than itself: a connection's page cache is
+// dropped whenever another connection has committed since its last read,
+// so each of those small reads pays for re-reading its pages, and a
+// commit lands between almost any two reads. Measured here: GetList 21 µs on a quiet database, 68 µs
 // after a commit. So `herald serve` (Memoize) keeps each answer for a
 // short time, by default 5 ms: a post processed that soon after another
-// of the same list may use the list and sender it read.
+// of the same list may use what that one read.
 //
 // What that means for a change:
 //   - made through this DB (web UI, REST API, email commands, bounce
