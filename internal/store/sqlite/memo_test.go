@@ -147,38 +147,28 @@ func memoWrites(listID int64) []struct {
 	}
 }
 
-// TestMemoSeesOwnWrites: a write through the memoizing DB applies to the
-// very next read, however long the memo would keep the answer.
-func TestMemoSeesOwnWrites(t *testing.T) {
-	path, listID := seed(t)
-	db := openMemo(t, path, time.Hour)
-	want := viewOf(t, db, listID)
-	for _, w := range memoWrites(listID) {
-		viewOf(t, db, listID) // memoized
-		if err := w.write(t.Context(), db); err != nil {
-			t.Fatalf("%s: %v", w.name, err)
-		}
-		w.want(&want)
-		if got := viewOf(t, db, listID); !viewEqual(got, want) {
-			t.Fatalf("after %s: read %+v, want %+v", w.name, got, want)
-		}
-	}
-}
-
-// TestMemoOtherProcess: a write another herald process announces (the
-// CLI) is seen at once, however long the memo would keep the answer.
-func TestMemoOtherProcess(t *testing.T) {
-	db, other, listID := memoPair(t, time.Hour, false)
-	want := viewOf(t, db, listID)
-	for _, w := range memoWrites(listID) {
-		viewOf(t, db, listID) // memoized
-		if err := w.write(t.Context(), other); err != nil {
-			t.Fatalf("%s: %v", w.name, err)
-		}
-		w.want(&want)
-		if got := viewOf(t, db, listID); !viewEqual(got, want) {
-			t.Fatalf("after %s by another process: read %+v, want %+v", w.name, got, want)
-		}
+// TestMemoSeesAnnouncedWrites: a write through the memoizing DB, or one
+// another herald process announces (the CLI), applies to the very next
+// read, however long the memo would keep the answer.
+func TestMemoSeesAnnouncedWrites(t *testing.T) {
+	for _, by := range []string{"the memoizing handle", "another process"} {
+		t.Run(by, func(t *testing.T) {
+			db, writer, listID := memoPair(t, time.Hour, false)
+			if by == "the memoizing handle" {
+				writer = db
+			}
+			want := viewOf(t, db, listID)
+			for _, w := range memoWrites(listID) {
+				viewOf(t, db, listID) // memoized
+				if err := w.write(t.Context(), writer); err != nil {
+					t.Fatalf("%s: %v", w.name, err)
+				}
+				w.want(&want)
+				if got := viewOf(t, db, listID); !viewEqual(got, want) {
+					t.Fatalf("after %s: read %+v, want %+v", w.name, got, want)
+				}
+			}
+		})
 	}
 }
 
