@@ -38,7 +38,9 @@ type groupCall struct {
 // groupCommit); it returns fn's error, or the commit's. fn gets ctx
 // without its cancellation: on SQLite a statement interrupted inside a
 // transaction rolls the whole transaction back, the other callers'
-// writes with it; ctx done before fn starts skips it.
+// writes with it; ctx done before fn starts skips it. Its writes do not
+// end the read memo (memo.go): it is for per-post counters only, never
+// for a list, a membership or a ban.
 func (db *DB) inGroupTx(ctx context.Context, op string, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	call := &groupCall{ctx: ctx, op: op, fn: fn, done: make(chan struct{})}
 	g := &db.group
