@@ -47,7 +47,7 @@ func (s *Spool) TryClaim(queue string) (c *Claim, ok bool, err error) {
 		return nil, false, err
 	}
 	defer s.leave()
-	c, _, _, err = s.tryClaim(qi)
+	c, _, _, err = s.tryClaim(qi, false)
 	return c, c != nil, err
 }
 
@@ -70,7 +70,7 @@ func (s *Spool) Claim(ctx context.Context, queue string) (*Claim, error) {
 		if err := s.enter(); err != nil {
 			return nil, err
 		}
-		c, wake, next, err := s.tryClaim(qi)
+		c, wake, next, err := s.tryClaim(qi, true)
 		s.leave()
 		if c != nil || err != nil {
 			return c, err
@@ -79,6 +79,7 @@ func (s *Spool) Claim(ctx context.Context, queue string) (*Claim, error) {
 		if next != 0 {
 			d := time.Duration(next - s.now().UnixNano())
 			if d <= 0 {
+				s.unwait(qi, wake, true)
 				continue
 			}
 			if timer == nil {
@@ -90,27 +91,42 @@ func (s *Spool) Claim(ctx context.Context, queue string) (*Claim, error) {
 		}
 		select {
 		case <-ctx.Done():
+			s.unwait(qi, wake, false)
 			return nil, fmt.Errorf("spool claim %s: %w", queue, ctx.Err())
 		case <-s.closing:
+			s.unwait(qi, wake, false)
 			return nil, ErrClosed
 		case <-wake:
 		case <-due:
+			s.unwait(qi, wake, true)
 		}
 	}
+}
+
+// unwait withdraws a waiting claimer of queue qi (index.unwait).
+func (s *Spool) unwait(qi int, wake <-chan struct{}, claims bool) {
+	s.mu.Lock()
+	s.idx.unwait(qi, wake, claims)
+	s.mu.Unlock()
 }
 
 // tryClaim pops ready ids off the index and renames each into active/ until
 // one rename wins. A lost race (another process claimed or removed it) just
 // moves on; a torn entry is quarantined. Claims are not synced: a claim lost
 // in a crash leaves the entry ready, which is what recovery would do anyway.
-func (s *Spool) tryClaim(qi int) (*Claim, <-chan struct{}, int64, error) {
+// When there is none and wait is set, the caller is registered as a waiter
+// (index.wait) under the same lock, so no add between the two is missed.
+func (s *Spool) tryClaim(qi int, wait bool) (*Claim, <-chan struct{}, int64, error) {
 	q := Queues[qi]
 	for {
 		s.mu.Lock()
-		it, ok, wake, next := s.idx.pop(qi, s.now().UnixNano())
+		it, ok, next := s.idx.pop(qi, s.now().UnixNano())
 		var rc *Claim
+		var wake <-chan struct{}
 		if ok {
 			rc = s.claimResident(it.k, qi)
+		} else if wait {
+			wake = s.idx.wait(qi)
 		}
 		s.mu.Unlock()
 		if !ok {

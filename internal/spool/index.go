@@ -22,9 +22,14 @@ type loc struct {
 }
 
 type qindex struct {
-	h    itemHeap
-	n    int           // live entries
-	wake chan struct{} // closed (and cleared) when an entry is added
+	h itemHeap
+	n int // live entries
+	// waiters are the claimers waiting for an entry, oldest first. Each
+	// entry added wakes one of them, not all: a broadcast to the post
+	// runner's 8 workers and delivery's 8 for every message had most of
+	// them wake, find nothing and sleep again, and on 2 cores they queued
+	// ahead of the LMTP sessions.
+	waiters []chan struct{}
 }
 
 type item struct {
@@ -54,8 +59,8 @@ func (h *itemHeap) Pop() any {
 
 func (x *index) init() { x.where = make(map[key]loc) }
 
-// add makes k ready in queue q (due only counts for retry) and wakes the
-// queue's claimers. It reports whether anything changed.
+// add makes k ready in queue q (due only counts for retry) and wakes one
+// of the queue's waiting claimers. It reports whether anything changed.
 func (x *index) add(q int, k key, due int64) bool {
 	if q != retryIdx {
 		due = 0
@@ -70,11 +75,46 @@ func (x *index) add(q int, k key, due int64) bool {
 	qi := &x.q[q]
 	qi.n++
 	heap.Push(&qi.h, item{k: k, due: due})
-	if qi.wake != nil {
-		close(qi.wake)
-		qi.wake = nil
-	}
+	x.signal(q)
 	return true
+}
+
+// wait registers a claimer of q that found nothing: the channel receives
+// once, when an entry is added to q. A claimer that stops waiting for any
+// other reason must call unwait.
+func (x *index) wait(q int) <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	x.q[q].waiters = append(x.q[q].waiters, ch)
+	return ch
+}
+
+// signal wakes the oldest waiter of q, if any.
+func (x *index) signal(q int) {
+	qi := &x.q[q]
+	if len(qi.waiters) == 0 {
+		return
+	}
+	ch := qi.waiters[0]
+	qi.waiters[0] = nil
+	qi.waiters = qi.waiters[1:]
+	ch <- struct{}{} // cap 1, and each channel is signalled once
+}
+
+// unwait withdraws a waiter of q that stopped waiting for another reason
+// (a timer, its context, Close). If an add had already chosen it, and it
+// will not claim (claims false), the wake is passed on, so that an entry
+// never waits while other claimers sleep.
+func (x *index) unwait(q int, w <-chan struct{}, claims bool) {
+	qi := &x.q[q]
+	for i, ch := range qi.waiters {
+		if ch == w {
+			qi.waiters = append(qi.waiters[:i], qi.waiters[i+1:]...)
+			return
+		}
+	}
+	if !claims {
+		x.signal(q)
+	}
 }
 
 // bulk adds without heap maintenance; fix must follow (used at Open).
@@ -126,23 +166,19 @@ func (x *index) peek(q int) (item, bool) {
 }
 
 // pop takes the first entry of q that is due at now (Unix ns) out of the
-// index. When there is none, it returns a channel closed by the next add to
-// q and, for retry, the due time of the earliest entry (0 if none).
-func (x *index) pop(q int, now int64) (it item, ok bool, wake <-chan struct{}, next int64) {
+// index. When there is none, it returns, for retry, the due time of the
+// earliest entry (0 if none).
+func (x *index) pop(q int, now int64) (it item, ok bool, next int64) {
 	top, ok := x.peek(q)
 	if ok && (q != retryIdx || top.due <= now) {
 		heap.Pop(&x.q[q].h)
 		x.remove(top.k)
-		return top, true, nil, 0
-	}
-	qi := &x.q[q]
-	if qi.wake == nil {
-		qi.wake = make(chan struct{})
+		return top, true, 0
 	}
 	if ok {
 		next = top.due
 	}
-	return item{}, false, qi.wake, next
+	return item{}, false, next
 }
 
 // keys returns the live ids of q, unordered.
