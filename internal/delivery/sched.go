@@ -70,7 +70,11 @@ type sched struct {
 	ready   []*domainQ
 	queued  int
 	rr      int
-	wake    chan struct{} // closed and replaced on every change
+	// waiters are the workers waiting in next, oldest first. New work
+	// wakes one, and a worker that takes a transaction while more is
+	// ready wakes the next: a broadcast per message had all 8 workers
+	// wake, and most find nothing, ahead of the LMTP sessions on 2 cores.
+	waiters []chan struct{}
 	def     Limits
 	per     map[string]Limits
 	now     func() time.Time
@@ -82,7 +86,7 @@ func newSched(def Limits, per map[string]Limits, now func() time.Time) *sched {
 	for d, l := range per {
 		norm[strings.ToLower(d)] = l
 	}
-	return &sched{domains: map[string]*domainQ{}, wake: make(chan struct{}), def: def, per: norm, now: now}
+	return &sched{domains: map[string]*domainQ{}, def: def, per: norm, now: now}
 }
 
 func (s *sched) limitsFor(domain string) Limits {
@@ -96,10 +100,50 @@ func (s *sched) limitsFor(domain string) Limits {
 	return l
 }
 
+// wait registers a worker that found nothing to take: the channel
+// receives once, when it should look again. s.mu is held.
+func (s *sched) wait() <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	s.waiters = append(s.waiters, ch)
+	return ch
+}
+
+// signal wakes the oldest waiting worker, if any; s.mu is held.
+func (s *sched) signal() {
+	if len(s.waiters) == 0 {
+		return
+	}
+	ch := s.waiters[0]
+	s.waiters[0] = nil
+	s.waiters = s.waiters[1:]
+	ch <- struct{}{} // cap 1, and each channel is signalled once
+}
+
 // broadcast wakes every waiting worker; s.mu is held.
 func (s *sched) broadcast() {
-	close(s.wake)
-	s.wake = make(chan struct{})
+	for _, ch := range s.waiters {
+		ch <- struct{}{}
+	}
+	clear(s.waiters)
+	s.waiters = s.waiters[:0]
+}
+
+// unwait withdraws a worker that stopped waiting for another reason (a
+// timer, stop). If a signal had already chosen it and it will not look
+// again (looks false), the signal passes to the next worker, so work never
+// waits while workers sleep.
+func (s *sched) unwait(w <-chan struct{}, looks bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, ch := range s.waiters {
+		if ch == w {
+			s.waiters = append(s.waiters[:i], s.waiters[i+1:]...)
+			return
+		}
+	}
+	if !looks {
+		s.signal()
+	}
 }
 
 // add queues groups; s.mu is not held.
@@ -120,7 +164,7 @@ func (s *sched) add(gs []*group) {
 			s.ready = append(s.ready, d)
 		}
 	}
-	s.broadcast()
+	s.signal() // who takes a transaction wakes the next (next)
 }
 
 // take returns the next transaction allowed now, or nil and the time at
@@ -216,7 +260,12 @@ func (s *sched) next(stop <-chan struct{}, idle time.Duration) *txn {
 			return nil
 		}
 		t, at := s.take()
-		wake := s.wake
+		var wake <-chan struct{}
+		if t == nil {
+			wake = s.wait()
+		} else if len(s.ready) > 0 {
+			s.signal() // there may be more to take: pass it on
+		}
 		s.mu.Unlock()
 		if t != nil {
 			return t
@@ -232,11 +281,14 @@ func (s *sched) next(stop <-chan struct{}, idle time.Duration) *txn {
 		}
 		select {
 		case <-stop:
+			s.unwait(wake, false)
 			return nil
 		case <-idleT.C:
+			s.unwait(wake, false)
 			return nil
 		case <-wake:
 		case <-rc:
+			s.unwait(wake, true)
 		}
 	}
 }
@@ -251,7 +303,7 @@ func (s *sched) release(t *txn) {
 		delete(s.domains, d.name)
 	}
 	if d.lim.Concurrency > 0 || d.ready {
-		s.broadcast()
+		s.signal()
 	}
 }
 

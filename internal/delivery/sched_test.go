@@ -103,3 +103,87 @@ func TestSchedCancel(t *testing.T) {
 		t.Fatal("job not done")
 	}
 }
+
+// schedWaiting returns how many workers wait in next.
+func schedWaiting(s *sched) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.waiters)
+}
+
+// awaitWaiting fails the test unless n workers come to wait in next.
+func awaitWaiting(t *testing.T, s *sched, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); schedWaiting(s) != n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d workers wait, want %d", schedWaiting(s), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSchedWakesWorkersAsNeeded: new work wakes one waiting worker, and a
+// worker that takes a transaction while more is ready wakes the next, so
+// every transaction is taken and no worker wakes for nothing.
+func TestSchedWakesWorkersAsNeeded(t *testing.T) {
+	s := newSched(Limits{}, nil, time.Now)
+	stop := make(chan struct{})
+	took := make(chan *txn, 8)
+	resume := make(chan struct{})
+	const workers = 4
+	for range workers {
+		go func() {
+			for {
+				tx := s.next(stop, time.Minute)
+				if tx == nil {
+					return
+				}
+				took <- tx
+				<-resume // busy with it, as on a connection, until told
+			}
+		}()
+	}
+	awaitWaiting(t, s, workers)
+	testJob(s, 1, 1, "a.example") // one transaction
+	<-took
+	awaitWaiting(t, s, workers-1) // no other worker woke for it
+	resume <- struct{}{}
+	awaitWaiting(t, s, workers)
+	// Three transactions: the worker woken takes one and is busy with
+	// it, so the other two are taken only if each taker wakes the next.
+	testJob(s, 6, 2, "a.example", "b.example", "c.example")
+	for range 3 {
+		select {
+		case <-took:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a transaction was left while workers slept")
+		}
+	}
+	for range 3 {
+		resume <- struct{}{}
+	}
+	awaitWaiting(t, s, workers)
+	close(stop)
+	awaitWaiting(t, s, 0)
+}
+
+func TestSchedPassesOnAWakeItWillNotUse(t *testing.T) {
+	s := newSched(Limits{}, nil, time.Now)
+	s.mu.Lock()
+	w1, w2, w3 := s.wait(), s.wait(), s.wait()
+	s.mu.Unlock()
+	testJob(s, 1, 1, "a.example") // chooses w1
+	s.unwait(w2, false)           // w2 was not chosen: withdrawn, nothing passed on
+	if len(w3) != 0 {
+		t.Fatal("a withdrawn worker that was not chosen woke another")
+	}
+	s.unwait(w1, false) // w1 was chosen but stops: its wake goes to w3
+	select {
+	case <-w3:
+	default:
+		t.Fatal("a chosen worker that stopped did not pass its wake on")
+	}
+	if schedWaiting(s) != 0 {
+		t.Fatalf("%d workers still registered", schedWaiting(s))
+	}
+}
