@@ -91,6 +91,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 	if err := cfg.CheckDataDir(); err != nil {
 		return err
 	}
+	tuneProcs(log)
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return err
