@@ -15,7 +15,7 @@ import (
 // On the 2-CPU test machine, with 2 more, 32 sessions with the runners on
 // went from 3,070-3,302 to 4,272-4,359 msgs/s over TCP (p99 27 -> 17 ms)
 // and end to end (bench/sustained.sh 15) from 1,499-1,536 to 1,606-1,653
-// msgs/s; 6 more did no better than 2.
+// msgs/s; 4 more did no better than 2.
 const ExtraProcs = 2
 
 // procs returns the processors serve should run, given the GOMAXPROCS
