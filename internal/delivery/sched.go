@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"herald/internal/waitq"
 )
 
 // Limits throttle delivery to one destination domain.
@@ -70,11 +72,11 @@ type sched struct {
 	ready   []*domainQ
 	queued  int
 	rr      int
-	// waiters are the workers waiting in next, oldest first. New work
-	// wakes one, and a worker that takes a transaction while more is
-	// ready wakes the next: a broadcast per message had all 8 workers
-	// wake, and most find nothing, ahead of the LMTP sessions on 2 cores.
-	waiters []chan struct{}
+	// waiters are the workers waiting in next. New work wakes one, and a
+	// worker that takes a transaction while more is ready wakes the next:
+	// a broadcast per message had all 8 workers wake, and most find
+	// nothing, ahead of the LMTP sessions on 2 cores.
+	waiters waitq.Queue
 	def     Limits
 	per     map[string]Limits
 	now     func() time.Time
@@ -100,50 +102,12 @@ func (s *sched) limitsFor(domain string) Limits {
 	return l
 }
 
-// wait registers a worker that found nothing to take: the channel
-// receives once, when it should look again. s.mu is held.
-func (s *sched) wait() <-chan struct{} {
-	ch := make(chan struct{}, 1)
-	s.waiters = append(s.waiters, ch)
-	return ch
-}
-
-// signal wakes the oldest waiting worker, if any; s.mu is held.
-func (s *sched) signal() {
-	if len(s.waiters) == 0 {
-		return
-	}
-	ch := s.waiters[0]
-	s.waiters[0] = nil
-	s.waiters = s.waiters[1:]
-	ch <- struct{}{} // cap 1, and each channel is signalled once
-}
-
-// broadcast wakes every waiting worker; s.mu is held.
-func (s *sched) broadcast() {
-	for _, ch := range s.waiters {
-		ch <- struct{}{}
-	}
-	clear(s.waiters)
-	s.waiters = s.waiters[:0]
-}
-
 // unwait withdraws a worker that stopped waiting for another reason (a
-// timer, stop). If a signal had already chosen it and it will not look
-// again (looks false), the signal passes to the next worker, so work never
-// waits while workers sleep.
+// timer, stop); see waitq.Queue.Withdraw.
 func (s *sched) unwait(w <-chan struct{}, looks bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, ch := range s.waiters {
-		if ch == w {
-			s.waiters = append(s.waiters[:i], s.waiters[i+1:]...)
-			return
-		}
-	}
-	if !looks {
-		s.signal()
-	}
+	s.waiters.Withdraw(w, looks)
 }
 
 // add queues groups; s.mu is not held.
@@ -164,7 +128,7 @@ func (s *sched) add(gs []*group) {
 			s.ready = append(s.ready, d)
 		}
 	}
-	s.signal() // who takes a transaction wakes the next (next)
+	s.waiters.WakeOne() // who takes a transaction wakes the next (next)
 }
 
 // take returns the next transaction allowed now, or nil and the time at
@@ -262,9 +226,9 @@ func (s *sched) next(stop <-chan struct{}, idle time.Duration) *txn {
 		t, at := s.take()
 		var wake <-chan struct{}
 		if t == nil {
-			wake = s.wait()
+			wake = s.waiters.Wait()
 		} else if len(s.ready) > 0 {
-			s.signal() // there may be more to take: pass it on
+			s.waiters.WakeOne() // there may be more to take: pass it on
 		}
 		s.mu.Unlock()
 		if t != nil {
@@ -303,7 +267,7 @@ func (s *sched) release(t *txn) {
 		delete(s.domains, d.name)
 	}
 	if d.lim.Concurrency > 0 || d.ready {
-		s.signal()
+		s.waiters.WakeOne()
 	}
 }
 
@@ -343,5 +307,5 @@ func (s *sched) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	s.broadcast()
+	s.waiters.WakeAll()
 }

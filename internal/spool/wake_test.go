@@ -9,58 +9,6 @@ import (
 	"time"
 )
 
-// signalled reports whether w has been woken, without waiting.
-func signalled(w <-chan struct{}) bool {
-	select {
-	case <-w:
-		return true
-	default:
-		return false
-	}
-}
-
-func TestIndexWakesOneWaiterPerEntry(t *testing.T) {
-	var x index
-	x.init()
-	k := func(b byte) key { var k key; k[0] = b; return k }
-	w1, w2, w3 := x.wait(0), x.wait(0), x.wait(0)
-	other := x.wait(1)
-
-	x.add(0, k(1), 0)
-	if !signalled(w1) || signalled(w2) || signalled(w3) || signalled(other) {
-		t.Fatal("one add must wake the oldest waiter of its queue only")
-	}
-	// w2 gives up (its context ended) before any add chose it: withdrawn,
-	// nobody is woken in its place.
-	x.unwait(0, w2, false)
-	if signalled(w3) {
-		t.Fatal("a withdrawn waiter that was not chosen passed a wake on")
-	}
-	x.add(0, k(2), 0)
-	if !signalled(w3) {
-		t.Fatal("the second add must wake the next waiter, w3")
-	}
-	// w4 is chosen by an add but leaves without claiming: the wake goes
-	// on to w5, so the entry does not wait while w5 sleeps.
-	w4, w5 := x.wait(0), x.wait(0)
-	x.add(0, k(3), 0)
-	x.unwait(0, w4, false)
-	if !signalled(w5) {
-		t.Fatal("a chosen waiter that left without claiming did not pass its wake on")
-	}
-	// A chosen waiter that goes on to claim (its timer fired at the same
-	// time) keeps the wake to itself.
-	w6, w7 := x.wait(0), x.wait(0)
-	x.add(0, k(4), 0)
-	x.unwait(0, w6, true)
-	if signalled(w7) {
-		t.Fatal("a chosen waiter that claims passed its wake on")
-	}
-	if len(x.q[0].waiters) != 1 || len(x.q[1].waiters) != 1 {
-		t.Fatalf("waiters left: %d and %d, want w7 and the other queue's", len(x.q[0].waiters), len(x.q[1].waiters))
-	}
-}
-
 // TestClaimersNeverMissAnEntry has many claimers wait on one queue, some
 // of them giving up as entries arrive, and checks that every entry is
 // claimed: a wake given to one claimer must never be lost.
@@ -124,7 +72,7 @@ func TestClaimersNeverMissAnEntry(t *testing.T) {
 func waiting(s *Spool, q int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.idx.q[q].waiters)
+	return s.idx.q[q].waiters.Len()
 }
 
 // TestClaimerThatGaveUpTakesNoWake: claimers that stopped waiting (their
