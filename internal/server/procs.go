@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"sync"
 )
 
 // ExtraProcs is how many Go processors serve runs beyond the runtime's
@@ -28,15 +29,22 @@ func procs(env string, def int) int {
 	return def + ExtraProcs
 }
 
-// tuneProcs sets the processors for serve (see ExtraProcs). Setting them
-// ends the runtime's own updates of the default when the CPU limit of the
-// process's cgroup changes; a restart picks a new limit up.
+// procsOnce: the default is read from the runtime, so a second Run in the
+// same process must not add to what the first set.
+var procsOnce sync.Once
+
+// tuneProcs sets the processors for serve (see ExtraProcs), once per
+// process. Setting them ends the runtime's own updates of the default when
+// the CPU limit of the process's cgroup changes; a restart picks a new
+// limit up.
 func tuneProcs(log *slog.Logger) {
-	def := runtime.GOMAXPROCS(0)
-	n := procs(os.Getenv("GOMAXPROCS"), def)
-	if n == 0 {
-		return
-	}
-	runtime.GOMAXPROCS(n)
-	log.Debug("go processors", "gomaxprocs", n, "cpus", def)
+	procsOnce.Do(func() {
+		def := runtime.GOMAXPROCS(0)
+		n := procs(os.Getenv("GOMAXPROCS"), def)
+		if n == 0 {
+			return
+		}
+		runtime.GOMAXPROCS(n)
+		log.Debug("go processors", "gomaxprocs", n, "cpus", def)
+	})
 }
