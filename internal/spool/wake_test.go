@@ -98,12 +98,7 @@ func TestClaimerThatGaveUpTakesNoWake(t *testing.T) {
 		}
 		got <- err
 	}()
-	for deadline := time.Now().Add(5 * time.Second); waiting(s, 0) != gaveUp+1; {
-		if time.Now().After(deadline) {
-			t.Fatal("the claimer never waited")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, func() bool { return waiting(s, 0) == gaveUp+1 }) // the claimer waits
 	mustEnqueue(t, s, newItem(In, "message"))
 	if err := <-got; err != nil {
 		t.Fatalf("the claimer still waiting did not get the entry: %v", err)
