@@ -81,7 +81,7 @@ func (s *Spool) newChildren(entries []*Entry) (children, error) {
 		return ch, err
 	}
 	ch.keys = make([]key, len(entries))
-	if ch.mode = s.keepModeFor(size); ch.mode != keepFile {
+	if ch.mode = s.keepModeFor(len(entries), size); ch.mode != keepFile {
 		for i, e := range entries {
 			ch.keys[i], _ = parseKey(e.ID)
 		}

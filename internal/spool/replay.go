@@ -246,7 +246,7 @@ func (s *Spool) adopt(entries []*Entry) error {
 			}
 		}
 		entries = entries[len(chunk):]
-		mode := s.keepModeFor(size)
+		mode := s.keepModeFor(len(chunk), size)
 		if mode == keepFile {
 			return s.restoreAsFiles(append(chunk, entries...))
 		}

@@ -281,6 +281,36 @@ func TestBudgetsFillInTurn(t *testing.T) {
 	}
 }
 
+// However small the entries, no more than MaxKept are kept without a
+// file (Close writes one for each); past it new entries get files, and
+// once the runners take some, new ones are kept again.
+func TestKeptEntriesBounded(t *testing.T) {
+	opts := residentOptions(t, t.TempDir())
+	if s := openTest(t, opts); s.keptMax != keptMax {
+		t.Fatalf("default cap %d, want %d", s.keptMax, keptMax)
+	}
+	opts.MaxKept = -1
+	if s := openTest(t, opts); s.keptMax != -1 {
+		t.Fatalf("cap %d with -1, want none (-1)", s.keptMax)
+	}
+	opts.MaxKept = 2
+	s := openTest(t, opts)
+	for _, body := range []string{"one", "two", "three"} {
+		mustEnqueue(t, s, newItem(In, body))
+	}
+	if m := s.Metrics(); len(s.resident) != 2 || m.FilesCreated != 1 {
+		t.Fatalf("kept %d, files %d; want 2 kept and 1 file", len(s.resident), m.FilesCreated)
+	}
+	c := mustClaim(t, s, In, time.Second)
+	if err := c.Done(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mustEnqueue(t, s, newItem(In, "four"))
+	if m := s.Metrics(); len(s.resident) != 2 || m.FilesCreated != 1 {
+		t.Fatalf("after one done: kept %d, files %d; want 2 kept and still 1 file", len(s.resident), m.FilesCreated)
+	}
+}
+
 // After a crash, an instance with a journal adopts the dead journal's
 // entries (resident, in memory or spilled, no file each), journaled in
 // its own segment, so a second crash before any checkpoint loses none; a

@@ -147,8 +147,12 @@ type Options struct {
 	NoJournal bool
 	// MemoryBytes bounds the journaled new entries kept in memory, with
 	// no file (default 64 MiB; -1 = none); JournalBytes those kept past
-	// it in the journal only (default 256 MiB; -1 = none). See resident.go.
+	// it in the journal only (default 1 GiB; -1 = none). See resident.go.
 	MemoryBytes, JournalBytes int64
+	// MaxKept bounds how many entries are kept in memory or the journal
+	// only, whatever their size (default 65,536): Close writes
+	// a file for each. -1: no limit.
+	MaxKept int
 
 	// testingNoCheckpoint stops the journal's timed checkpoints (tests
 	// that crash with entries still journaled).
@@ -166,6 +170,17 @@ func sizeOption(v, def int64) int64 {
 		return def
 	case v < 0:
 		return 0
+	}
+	return v
+}
+
+// countOption is an Options count: 0 means def, negative no limit (-1).
+func countOption(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return -1
 	}
 	return v
 }
@@ -222,6 +237,7 @@ type Spool struct {
 	resident                   map[key]resident
 	residentBytes, residentMax int64
 	spilledBytes, spillMax     int64
+	keptMax                    int
 	// ckUpTo: while a checkpoint runs, the last segment it deletes.
 	ckUpTo uint64
 	// lastFree, freeAt: the last free-space measure and its time (disk.go).
@@ -296,6 +312,7 @@ func newSpool(opts Options) (*Spool, error) {
 		resident:    make(map[key]resident),
 		residentMax: sizeOption(opts.MemoryBytes, residentBudget),
 		spillMax:    sizeOption(opts.JournalBytes, spillBudget),
+		keptMax:     countOption(opts.MaxKept, keptMax),
 	}
 	switch {
 	case s.depth == 0:

@@ -86,7 +86,7 @@ func (s *Spool) enqueueJournaled(entries []*Entry) error {
 	if err != nil {
 		return err
 	}
-	if mode := s.keepModeFor(size); mode != keepFile {
+	if mode := s.keepModeFor(len(entries), size); mode != keepFile {
 		return s.enqueueResident(entries, recs, keys, mode == keepSpilled)
 	}
 	tmps, err := s.stageEncoded(entries, recs, true, false)
