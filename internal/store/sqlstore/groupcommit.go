@@ -32,6 +32,9 @@ type groupCall struct {
 	fn   func(ctx context.Context, tx *sql.Tx) error
 	err  error
 	done chan struct{}
+	// post, for a NumberPost, lets the group number its posts in a few
+	// merged statements (numberMerged) instead of fn for each.
+	post *postCall
 }
 
 // inGroupTx runs fn in a transaction shared with concurrent callers (see
@@ -42,7 +45,12 @@ type groupCall struct {
 // end the read memo (memo.go): it is for per-post counters only, never
 // for a list, a membership or a ban.
 func (db *DB) inGroupTx(ctx context.Context, op string, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	call := &groupCall{ctx: ctx, op: op, fn: fn, done: make(chan struct{})}
+	return db.joinGroup(&groupCall{ctx: ctx, op: op, fn: fn, done: make(chan struct{})})
+}
+
+// joinGroup runs call in the next group (see inGroupTx).
+func (db *DB) joinGroup(call *groupCall) error {
+	ctx := call.ctx
 	g := &db.group
 	g.mu.Lock()
 	g.waiting = append(g.waiting, call)
@@ -88,7 +96,7 @@ func (db *DB) runGroup(ctx context.Context, batch []*groupCall) {
 		}
 		return
 	}
-	for _, c := range batch {
+	for _, c := range db.runMerged(tx, batch) {
 		if err := db.runSaved(tx, c); err != nil {
 			// The transaction is unusable: fail the calls not yet ended.
 			_ = tx.Rollback() // err is the one that matters
@@ -126,6 +134,43 @@ func (db *DB) runSaved(tx *sql.Tx, c *groupCall) error {
 		return db.wrap(c.op, err)
 	}
 	return nil
+}
+
+// runMerged numbers the batch's posts together inside a savepoint and
+// returns the calls still to run one by one: the others, or, if the
+// merged statements failed, the posts too (each then fails or succeeds
+// alone, as it would in a transaction of its own).
+func (db *DB) runMerged(tx *sql.Tx, batch []*groupCall) []*groupCall {
+	var posts, rest []*groupCall
+	for _, c := range batch {
+		switch {
+		case c.post == nil:
+			rest = append(rest, c)
+		case c.ctx.Err() != nil:
+			c.err = c.ctx.Err()
+		default:
+			posts = append(posts, c)
+		}
+	}
+	if len(posts) < 2 {
+		return append(rest, posts...)
+	}
+	ctx := context.WithoutCancel(posts[0].ctx)
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT merged"); err != nil {
+		return append(rest, posts...)
+	}
+	if err := db.numberMerged(ctx, tx, posts); err != nil {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT merged"); err != nil {
+			return append(rest, posts...) // the transaction fails them all
+		}
+		rest = append(rest, posts...)
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT merged"); err != nil {
+		for _, c := range posts {
+			c.err = db.wrap(c.op, err)
+		}
+	}
+	return rest
 }
 
 // run calls c's function, unless its caller gave up already.

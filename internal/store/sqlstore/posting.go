@@ -10,10 +10,10 @@ import (
 	"herald/internal/store"
 )
 
-// recordPostSQL counts one post of an address.
+// recordPostSQL counts posts of an address (count, last post).
 const recordPostSQL = `INSERT INTO post_counts (list_id, email, count, last_post)
-	VALUES (?, ?, 1, ?) ON CONFLICT (list_id, email) DO UPDATE
-	SET count = post_counts.count + 1, last_post = excluded.last_post RETURNING count`
+	VALUES (?, ?, ?, ?) ON CONFLICT (list_id, email) DO UPDATE
+	SET count = post_counts.count + excluded.count, last_post = excluded.last_post RETURNING count`
 
 // RecordPost implements store.Posting in one statement.
 func (db *DB) RecordPost(ctx context.Context, listID int64, email string, at time.Time) (int64, error) {
@@ -23,34 +23,95 @@ func (db *DB) RecordPost(ctx context.Context, listID int64, email string, at tim
 		return 0, db.wrap(op, errEmpty("email"))
 	}
 	var n int64
-	err := db.W.QueryRowContext(ctx, db.q(recordPostSQL), listID, email, timeArg(at)).Scan(&n)
+	err := db.W.QueryRowContext(ctx, db.q(recordPostSQL), listID, email, 1, timeArg(at)).Scan(&n)
 	if err != nil {
 		return 0, db.wrapParent(op, "list", err)
 	}
 	return n, nil
 }
 
-const numberPostSQL = `UPDATE lists SET post_id = post_id + 1, last_post_at = ? WHERE id = ? RETURNING post_id`
+// numberPostSQL takes the next numbers (increment, last post) and returns
+// the last one taken.
+const numberPostSQL = `UPDATE lists SET post_id = post_id + ?, last_post_at = ? WHERE id = ? RETURNING post_id`
 
-// NumberPost implements store.Posting in one transaction.
+// postCall is one NumberPost waiting in a group; id is its result.
+type postCall struct {
+	list  int64
+	email string
+	at    time.Time
+	id    int64
+}
+
+// NumberPost implements store.Posting. Every post takes this write, so it
+// is committed in groups (groupcommit.go), and a group numbers its posts
+// together: one statement per list and one per sender, whatever the
+// group's size, with the numbers and counts that the posts one after the
+// other would have given.
 func (db *DB) NumberPost(ctx context.Context, listID int64, email string, at time.Time) (int64, error) {
-	email = norm(email)
-	op := fmt.Sprintf("number post of %q on list %d", email, listID)
-	var id int64
+	p := &postCall{list: listID, email: norm(email), at: at}
+	op := fmt.Sprintf("number post of %q on list %d", p.email, listID)
 	db.prepareW(ctx, numberPostSQL, recordPostSQL)
-	// Every post takes this write: committed in groups (groupcommit.go).
-	err := db.inGroupTx(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
-		err := db.txQueryRow(ctx, tx, numberPostSQL, timeArg(at), listID).Scan(&id)
+	alone := func(ctx context.Context, tx *sql.Tx) error {
+		return db.wrap(op, db.numberPosts(ctx, tx, []*postCall{p}))
+	}
+	err := db.joinGroup(&groupCall{ctx: ctx, op: op, fn: alone, post: p, done: make(chan struct{})})
+	return p.id, err
+}
+
+// numberMerged numbers the posts of calls (see NumberPost).
+func (db *DB) numberMerged(ctx context.Context, tx *sql.Tx, calls []*groupCall) error {
+	posts := make([]*postCall, len(calls))
+	for i, c := range calls {
+		posts[i] = c.post
+	}
+	return db.numberPosts(ctx, tx, posts)
+}
+
+// numberPosts gives posts, in order, their lists' next numbers and counts
+// them for their senders, in a statement per list and one per sender.
+func (db *DB) numberPosts(ctx context.Context, tx *sql.Tx, posts []*postCall) error {
+	type sender struct {
+		list  int64
+		email string
+	}
+	var lists []int64
+	byList := map[int64][]*postCall{}
+	var senders []sender
+	bySender := map[sender][]*postCall{}
+	for _, p := range posts {
+		if byList[p.list] == nil {
+			lists = append(lists, p.list)
+		}
+		byList[p.list] = append(byList[p.list], p)
+		if p.email == "" {
+			continue
+		}
+		k := sender{p.list, p.email}
+		if bySender[k] == nil {
+			senders = append(senders, k)
+		}
+		bySender[k] = append(bySender[k], p)
+	}
+	for _, l := range lists {
+		ps := byList[l]
+		var last int64
+		err := db.txQueryRow(ctx, tx, numberPostSQL, len(ps), timeArg(ps[len(ps)-1].at), l).Scan(&last)
 		if err != nil {
-			return db.wrap(op, err)
+			return err
 		}
-		if email == "" {
-			return nil
+		for i, p := range ps {
+			p.id = last - int64(len(ps)-1-i)
 		}
+	}
+	for _, k := range senders {
+		ps := bySender[k]
 		var n int64
-		return db.wrap(op, db.txQueryRow(ctx, tx, recordPostSQL, listID, email, timeArg(at)).Scan(&n))
-	})
-	return id, err
+		err := db.txQueryRow(ctx, tx, recordPostSQL, k.list, k.email, len(ps), timeArg(ps[len(ps)-1].at)).Scan(&n)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PostCount implements store.Posting.

@@ -108,6 +108,66 @@ func testPosting(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("number posts of two lists and a shared sender concurrently", func(t *testing.T) {
+		// A group numbers its posts together (one statement per list and
+		// per sender on the SQL stores): each list still counts 1, 2, 3...
+		// with no gap, a goroutine's posts get rising numbers, and a
+		// sender's posts in one group are all counted.
+		l2 := &store.List{Name: "users", Domain: "example.org", Settings: store.DefaultSettings("users")}
+		must(t, s.CreateList(c, l2), "CreateList")
+		lists := []*store.List{l, l2}
+		first := map[int64]int64{}
+		for _, x := range lists {
+			got, err := s.GetListByID(c, x.ID)
+			must(t, err, "GetListByID")
+			first[x.ID] = got.PostID
+		}
+		const workers, each = 10, 15
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		seen := map[int64]map[int64]bool{l.ID: {}, l2.ID: {}}
+		for w := range workers {
+			wg.Go(func() {
+				list := lists[w%2].ID
+				prev := int64(0)
+				for range each {
+					id, err := s.NumberPost(c, list, "shared@example.net", t0)
+					if err != nil {
+						t.Errorf("NumberPost: %v", err)
+						return
+					}
+					if id <= prev {
+						t.Errorf("worker %d: number %d after %d", w, id, prev)
+					}
+					prev = id
+					mu.Lock()
+					if seen[list][id] {
+						t.Errorf("list %d: number %d given twice", list, id)
+					}
+					seen[list][id] = true
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		for _, x := range lists {
+			want := int64(workers / 2 * each)
+			for id := first[x.ID] + 1; id <= first[x.ID]+want; id++ {
+				if !seen[x.ID][id] {
+					t.Errorf("list %s: number %d not given", x.Name, id)
+				}
+			}
+			got, err := s.GetListByID(c, x.ID)
+			must(t, err, "GetListByID")
+			if got.PostID != first[x.ID]+want {
+				t.Errorf("list %s: post_id %d, want %d", x.Name, got.PostID, first[x.ID]+want)
+			}
+			if n, err := s.PostCount(c, x.ID, "shared@example.net"); err != nil || n != want {
+				t.Errorf("list %s: PostCount %d, %v; want %d", x.Name, n, err, want)
+			}
+		}
+	})
+
 	t.Run("autoresponse limits", func(t *testing.T) {
 		allow := func(email, kind string, at time.Time, perDay int, grace time.Duration) bool {
 			t.Helper()
