@@ -54,8 +54,10 @@ func (db *DB) NumberPost(ctx context.Context, listID int64, email string, at tim
 	alone := func(ctx context.Context, tx *sql.Tx) error {
 		return db.wrap(op, db.numberPosts(ctx, tx, []*postCall{p}))
 	}
-	err := db.joinGroup(&groupCall{ctx: ctx, op: op, fn: alone, post: p, done: make(chan struct{})})
-	return p.id, err
+	if err := db.joinGroup(&groupCall{ctx: ctx, op: op, fn: alone, post: p, done: make(chan struct{})}); err != nil {
+		return 0, err // p.id may be left from a merged attempt rolled back
+	}
+	return p.id, nil
 }
 
 // numberMerged numbers the posts of calls (see NumberPost).
