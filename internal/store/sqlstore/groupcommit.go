@@ -19,6 +19,8 @@ import (
 // while it works form the next group. The functions run one after the
 // other, as separate transactions would, and every caller returns only
 // once its writes are committed. A failed commit fails the whole group.
+// NumberPost calls are not run one by one but merged, in a savepoint of
+// their own (runMerged), falling back to one by one if that fails.
 type groupCommit struct {
 	mu      sync.Mutex
 	waiting []*groupCall
