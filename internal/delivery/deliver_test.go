@@ -341,13 +341,15 @@ func TestExpandMembersFilters(t *testing.T) {
 	}
 }
 
-// TestResumeSkipsJournaled: a crash after some transactions left their
-// recipients in the journal; the next attempt skips them.
+// TestResumeSkipsJournaled: an attempt that ended after some
+// transactions left their recipients in the entry's file; the next
+// attempt (the entry was retried, or recovered after a crash: its
+// Attempts counted) skips them.
 func TestResumeSkipsJournaled(t *testing.T) {
 	var dir string
 	e := newEnv(t, func(o *Options) { dir = o.ProgressDir })
 	members := e.addMembers(30, 3, nil)
-	id := e.enqueue(spool.Envelope{Meta: MemberEnvelope(1, "", nil)})
+	id := e.enqueue(spool.Envelope{Attempts: 1, Meta: MemberEnvelope(1, "", nil)})
 	done := strings.Join(members[:12], "\n") + "\n" + members[12][:5] // torn last line
 	if err := os.WriteFile(filepath.Join(dir, id), []byte(done), 0o640); err != nil {
 		t.Fatal(err)

@@ -69,7 +69,7 @@ func (d *Deliverer) openProgress(ctx context.Context, c *spool.Claim, j *job) er
 			j.env = c.Envelope
 		}
 	}
-	p, err := d.jrn.open(key)
+	p, err := d.jrn.open(key, c.Envelope.Attempts > 0)
 	if err != nil {
 		return status.Temporary(err)
 	}

@@ -24,7 +24,7 @@ func openJournal(t *testing.T, dir string) *journal {
 // openProgress opens entry id's progress.
 func openProgress(t *testing.T, j *journal, id string) *progress {
 	t.Helper()
-	p, err := j.open(id)
+	p, err := j.open(id, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestJournalSyncRounds(t *testing.T) {
 	}
 	var kept []*progress
 	for e := range 20 {
-		p, err := j.open(addr(e, 0))
+		p, err := j.open(addr(e, 0), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,6 +192,39 @@ func addr(c, i int) string { return fmt.Sprintf("u%d-%d@example.com", c, i) }
 // An entry whose records came back from a crashed run's log keeps them
 // too when its next attempt ends unfinished: the entry's own file then
 // holds everything accepted so far.
+// A first attempt looks for the entry's own file only if the journal
+// knows of it (found at start, or kept since): the file of an entry that
+// another live process kept is read once the entry was retried.
+func TestJournalLooksForKeptFiles(t *testing.T) {
+	dir := t.TempDir()
+	mine, other := openJournal(t, dir), openJournal(t, dir)
+	p := openProgress(t, other, "e1")
+	if err := p.add([]string{addr(0, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	p.keep()
+	if got := openProgress(t, other, "e1").done; !got[addr(0, 1)] {
+		t.Errorf("the process that kept e1 did not read its file: %v", got)
+	}
+	if got := openProgress(t, mine, "e1").done; len(got) != 0 {
+		t.Errorf("a first attempt read a file it could not know of: %v", got)
+	}
+	q, err := mine.open("e1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !q.done[addr(0, 1)] {
+		t.Errorf("a retried entry's file not read: %v", q.done)
+	}
+	if got := openProgress(t, openJournal(t, dir), "e1").done; !got[addr(0, 1)] {
+		t.Errorf("a journal started after the keep did not read e1's file: %v", got)
+	}
+	q.remove()
+	if got := openProgress(t, other, "e1").done; len(got) != 0 {
+		t.Errorf("e1 finished, but its file is still read: %v", got)
+	}
+}
+
 func TestJournalKeepsRecoveredRecords(t *testing.T) {
 	dir := t.TempDir()
 	p := openProgress(t, openJournal(t, dir), "e1")
