@@ -69,9 +69,9 @@ type journal struct {
 	// its first attempt skips looking, which costs a directory lookup
 	// that misses (~14 us here, per post).
 	kept map[string]bool
-	kick      chan struct{}
-	stop      chan struct{}
-	done      chan struct{}
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
 }
 
 // logFile is one shared log.
