@@ -211,11 +211,13 @@ func (j *journal) close() {
 // this process knows of its file, does it read the file.
 //
 // An attempt that keeps a file ends with the entry retried, its
-// Attempts counted, or recovered after a crash, counted too. The one
-// exception: a retry that fails for a full disk gives the entry back
-// unchanged (runner.park); if another live process on the same spool
-// then claims it first, that process does not read the file and sends
-// again to the recipients recorded there (duplicates, never a loss).
+// Attempts counted, or recovered after a crash, counted too. The
+// exceptions: an entry given back unchanged because a retry found the
+// disk full (runner.park), or shunted and then unshunted. If another
+// live process on the same spool claims such an entry first, it does not
+// read the file and sends again to the recipients recorded there
+// (duplicates, never a loss); this process, or one started later, reads
+// it.
 func (j *journal) open(id string, retried bool) (*progress, error) {
 	p := &progress{j: j, id: id, done: map[string]bool{}, logs: map[*logFile]int{}}
 	if j.dir == "" {
@@ -368,12 +370,12 @@ func (p *progress) keep() {
 	p.mu.Unlock()
 	p.j.mu.Lock()
 	recs = append(recs, p.j.recovered[p.id]...)
+	if len(recs) > 0 {
+		p.j.kept[p.id] = true
+	}
 	p.j.mu.Unlock()
 	if len(recs) > 0 {
 		p.hasFile = true // even if the append fails half-way
-		p.j.mu.Lock()
-		p.j.kept[p.id] = true
-		p.j.mu.Unlock()
 		if err := appendSynced(p.path, recs); err != nil {
 			// Its records stay in the logs: the logs are kept.
 			p.j.log.Error("keep delivery progress", "path", p.path, "err", err)
