@@ -43,8 +43,11 @@ var (
 		"Spool operations since start, by kind (enqueued, acked, claims, done, forwarded, retried, shunts, ...).", "op")
 	spoolReady = desc("spool_ready_entries", "Entries ready in each queue (not claimed).", "queue")
 	spoolBatch = desc("spool_commit_batch_size", "New entries per group-commit batch.")
-	runnerOps  = desc("runner_entries_total", "Entries handled by each runner, by outcome.", "runner", "outcome")
-	delivOps   = desc("delivery_total",
+	keptCount  = desc("spool_kept_entries",
+		"Ready new entries the spool holds with no file, in memory or in the journal only (a stop writes a file for each).", "where")
+	keptBytes = desc("spool_kept_bytes", "The bytes of those entries.", "where")
+	runnerOps = desc("runner_entries_total", "Entries handled by each runner, by outcome.", "runner", "outcome")
+	delivOps  = desc("delivery_total",
 		"Delivery counters: entries, transactions, recipients delivered/deferred/failed/expired, dials, connection errors.", "what")
 )
 
@@ -52,7 +55,7 @@ var (
 type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{spoolOps, spoolReady, spoolBatch, runnerOps, delivOps} {
+	for _, d := range []*prometheus.Desc{spoolOps, spoolReady, spoolBatch, keptCount, keptBytes, runnerOps, delivOps} {
 		ch <- d
 	}
 }
@@ -83,6 +86,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(spoolReady, prometheus.GaugeValue, float64(n), q)
 		}
 		ch <- batchHistogram(m)
+		k := sp.Kept()
+		gauge := func(d *prometheus.Desc, v float64, where string) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, where)
+		}
+		gauge(keptCount, float64(k.MemoryEntries), "memory")
+		gauge(keptCount, float64(k.JournalEntries), "journal")
+		gauge(keptBytes, float64(k.MemoryBytes), "memory")
+		gauge(keptBytes, float64(k.JournalBytes), "journal")
 	}
 	for _, r := range c.src.Runners {
 		counter(runnerOps, float64(r.Stats.Processed.Load()), r.Name, "processed")

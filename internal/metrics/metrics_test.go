@@ -50,6 +50,10 @@ func TestHandlerReadsTheComponentsCounters(t *testing.T) {
 		`herald_spool_commit_batch_size_sum 3`,
 		`herald_spool_commit_batch_size_count 2`,
 		`herald_runner_entries_total{outcome="processed",runner="post"} 2`,
+		// The third entry, in memory with no file.
+		`herald_spool_kept_entries{where="memory"} 1`,
+		`herald_spool_kept_entries{where="journal"} 0`,
+		`herald_spool_kept_bytes{where="journal"} 0`,
 		`go_goroutines `,
 	} {
 		if !strings.Contains(body, want) {

@@ -98,6 +98,7 @@ func (s *Spool) addResident(k key, r resident) {
 	if r.spilled() {
 		r.rec = nil
 		s.spilledBytes += int64(r.n)
+		s.spilledCount++
 	} else {
 		s.residentBytes += int64(len(r.rec))
 	}
@@ -145,10 +146,29 @@ func (s *Spool) takeResident(k key) (resident, bool) {
 	delete(s.resident, k)
 	if r.spilled() {
 		s.spilledBytes -= int64(r.n)
+		s.spilledCount--
 	} else {
 		s.residentBytes -= int64(len(r.rec))
 	}
 	return r, true
+}
+
+// Kept is what the spool holds with no file: ready new entries kept in
+// memory, and kept in the journal only (spilled), with their encodings'
+// bytes. Close writes a file for each (see keptMax).
+type Kept struct {
+	MemoryEntries, JournalEntries int
+	MemoryBytes, JournalBytes     int64
+}
+
+// Kept returns what the spool holds with no file now.
+func (s *Spool) Kept() Kept {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Kept{
+		MemoryEntries: len(s.resident) - s.spilledCount, JournalEntries: s.spilledCount,
+		MemoryBytes: s.residentBytes, JournalBytes: s.spilledBytes,
+	}
 }
 
 // record returns r's encoding, read back from the journal if r is

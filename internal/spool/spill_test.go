@@ -279,6 +279,17 @@ func TestBudgetsFillInTurn(t *testing.T) {
 		t.Fatalf("in memory %d, spilled %d (%d entries), files %d; one entry is %d bytes",
 			s.residentBytes, s.spilledBytes, m.Spilled, m.FilesCreated, one)
 	}
+	if k, want := s.Kept(), (Kept{MemoryEntries: 1, JournalEntries: 1, MemoryBytes: one, JournalBytes: one}); k != want {
+		t.Fatalf("Kept() = %+v, want %+v", k, want)
+	}
+	for range 3 {
+		if err := mustClaim(t, s, In, time.Second).Done(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if k := s.Kept(); k != (Kept{}) {
+		t.Fatalf("Kept() = %+v with every entry done", k)
+	}
 }
 
 // However small the entries, no more than MaxKept are kept without a

@@ -237,7 +237,7 @@ type Spool struct {
 	resident                   map[key]resident
 	residentBytes, residentMax int64
 	spilledBytes, spillMax     int64
-	keptMax                    int
+	spilledCount, keptMax      int
 	// ckUpTo: while a checkpoint runs, the last segment it deletes.
 	ckUpTo uint64
 	// lastFree, freeAt: the last free-space measure and its time (disk.go).
