@@ -109,7 +109,8 @@ type Spool struct {
 	// (read back when processed); beyond both, new entries are written as
 	// files. Default 1024; 0: none. Close writes a file for every entry
 	// still kept, so at most 65,536 entries are kept whatever their size
-	// (about 14 s at Close for that many on ext4).
+	// (about 14 s at Close for that many on ext4). The journal's segments
+	// may take up to about twice MemoryMB + JournalMB on disk.
 	JournalMB int64 `toml:"journal_mb"`
 }
 
