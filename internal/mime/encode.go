@@ -135,6 +135,21 @@ func encodeWord(s string, useQ bool) string {
 // first, so the result is always a single field. The result has no
 // trailing line end.
 func FoldHeader(name, value string) string {
+	// Most fields a list adds fit on one line: they need none of the
+	// work below, and folding is ~2% of a post's CPU. The general case
+	// gives the same result for these (TestFoldHeaderShortcut).
+	if v := strings.Trim(value, " \t"); len(name)+2+len(v) <= foldColumn &&
+		!strings.ContainsAny(value, "\r\n") && !strings.Contains(v, "=?") {
+		if v == "" {
+			return name + ":"
+		}
+		return name + ": " + v
+	}
+	return foldHeader(name, value)
+}
+
+// foldHeader is FoldHeader's general case.
+func foldHeader(name, value string) string {
 	var b strings.Builder
 	b.WriteString(name)
 	b.WriteByte(':')

@@ -134,6 +134,30 @@ func TestFoldHeader(t *testing.T) {
 	}
 }
 
+// TestFoldHeaderShortcut: the shortcut for fields that fit on one line
+// gives what the general case gives, at every length around the limit
+// and with what the shortcut must leave to it (line breaks, encoded
+// words, runs of whitespace, tabs).
+func TestFoldHeaderShortcut(t *testing.T) {
+	var values []string
+	for n := 60; n <= 90; n++ {
+		w := strings.Repeat("w", n/3)
+		values = append(values, (w+" "+w+"\t "+w+strings.Repeat("z", n))[:n])
+	}
+	for n := 55; n <= 70; n++ { // an encoded word's lines stop at 76
+		values = append(values, "x =?utf-8?q?"+strings.Repeat("a", n)+"?=")
+	}
+	values = append(values, "", "  ", " \t", "a  b", "\tlead", "trail\t ", "a\r\n b", "a\nb",
+		"=?utf-8?q?caf=C3=A9?= x", "x =? y ?= z", strings.Repeat("é", 30))
+	for _, name := range []string{"Subject", "List-Unsubscribe-Post", "X"} {
+		for _, v := range values {
+			if got, want := FoldHeader(name, v), foldHeader(name, v); got != want {
+				t.Errorf("FoldHeader(%q, %q) = %q, general case %q", name, v, got, want)
+			}
+		}
+	}
+}
+
 // TestEncodeFoldRoundTrip: for many subjects, encoded words stay within 75
 // characters, lines within 76 when they hold one (78 otherwise), and
 // unfolding plus decoding gives the text back.
