@@ -142,7 +142,7 @@ func TestFoldHeaderShortcut(t *testing.T) {
 	var values []string
 	for n := 60; n <= 90; n++ {
 		w := strings.Repeat("w", n/3)
-		values = append(values, (w+" "+w+"\t "+w+strings.Repeat("z", n))[:n])
+		values = append(values, (w + " " + w + "\t " + w + strings.Repeat("z", n))[:n])
 	}
 	for n := 55; n <= 70; n++ { // an encoded word's lines stop at 76
 		values = append(values, "x =?utf-8?q?"+strings.Repeat("a", n)+"?=")
