@@ -101,12 +101,13 @@ func (sm *settingsMemo) decode(addr, list string, data []byte) (store.Settings, 
 	return s, nil
 }
 
-// cloneSettings copies s with fresh slices.
+// cloneSettings copies s with fresh slices. Every list read copies its
+// settings, so the slice fields are found once (settingsSlices), not by
+// walking all the fields each time.
 func cloneSettings(s store.Settings) store.Settings {
 	v := reflect.ValueOf(&s).Elem()
-	for i := range v.NumField() {
-		f := v.Field(i)
-		if f.Kind() == reflect.Slice && !f.IsNil() {
+	for _, i := range settingsSlices {
+		if f := v.Field(i); !f.IsNil() {
 			c := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
 			reflect.Copy(c, f)
 			f.Set(c)
@@ -114,3 +115,15 @@ func cloneSettings(s store.Settings) store.Settings {
 	}
 	return s
 }
+
+// settingsSlices are the indices of store.Settings' slice fields.
+var settingsSlices = func() []int {
+	t := reflect.TypeFor[store.Settings]()
+	var is []int
+	for i := range t.NumField() {
+		if t.Field(i).Type.Kind() == reflect.Slice {
+			is = append(is, i)
+		}
+	}
+	return is
+}()

@@ -128,3 +128,28 @@ func TestSettingsMemoReturnsCopies(t *testing.T) {
 		t.Errorf("memo mixed up lists: got %+v", other)
 	}
 }
+
+// TestCloneSettingsSharesNoSlice: a clone's slices are its own, for every
+// slice field of store.Settings, so a caller that changes a list it read
+// cannot change what the read memo keeps.
+func TestCloneSettingsSharesNoSlice(t *testing.T) {
+	var orig store.Settings
+	v := reflect.ValueOf(&orig).Elem()
+	n := 0
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.Slice {
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("store.Settings has no slice field: nothing to test")
+	}
+	c := cloneSettings(orig)
+	cv := reflect.ValueOf(&c).Elem()
+	for i := range cv.NumField() {
+		if f := cv.Field(i); f.Kind() == reflect.Slice && f.Pointer() == v.Field(i).Pointer() {
+			t.Errorf("clone shares field %s with the original", v.Type().Field(i).Name)
+		}
+	}
+}
