@@ -19,8 +19,9 @@
 // with the default depth 2 a million entries make about 1000 per directory.
 // Nothing lists a queue directory after Open: an in-memory index (a heap per
 // queue, plus an id map), built by one scan at Open, answers claims, and
-// each entry added wakes one waiting claimer. Enqueue and claim cost O(log n) in memory plus a
-// constant number of file operations, whatever the depth.
+// each entry added wakes one waiting claimer. Enqueue and claim cost
+// O(log n) in memory plus a constant number of file operations, whatever
+// the depth.
 //
 // # Entry files
 //

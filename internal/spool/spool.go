@@ -150,8 +150,8 @@ type Options struct {
 	// it in the journal only (default 1 GiB; -1 = none). See resident.go.
 	MemoryBytes, JournalBytes int64
 	// MaxKept bounds how many entries are kept in memory or the journal
-	// only, whatever their size (default 65,536): Close writes
-	// a file for each. -1: no limit.
+	// only, whatever their size (default 65,536; -1 = no limit): Close
+	// writes a file for each.
 	MaxKept int
 
 	// testingNoCheckpoint stops the journal's timed checkpoints (tests
