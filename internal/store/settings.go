@@ -277,3 +277,12 @@ func (s *Settings) Map() map[string]string {
 	}
 	return out
 }
+
+// JoinListSetting joins items as the text Set takes for the list setting
+// name (comma- or newline-separated; see listSep). For a setting that is
+// not a list it joins with commas.
+func JoinListSetting(name string, items []string) string {
+	var s Settings
+	_, f, _ := s.field(name)
+	return strings.Join(items, listSep(f))
+}
