@@ -15,7 +15,7 @@ import (
 
 // importCmd is `herald import mailman3|mlmmj|csv`.
 func (a *app) importCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "import", Short: "bring lists over from GNU Mailman 3, mlmmj or a CSV file (no mail is sent)"}
+	cmd := &cobra.Command{Use: "import", Short: "bring lists over from GNU Mailman 2.1 or 3, mlmmj or a CSV file (no mail is sent)"}
 	var dryRun bool
 	var roster, role string
 	mm3 := &cobra.Command{
@@ -23,21 +23,12 @@ func (a *app) importCmd() *cobra.Command {
 		Short: "import a list from Mailman 3's REST API output (GET /3.1/lists/ID/config; --roster: GET /3.1/lists/ID/roster/member)",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			cfg, err := os.Open(args[0])
+			files, closeAll, err := openInputs(map[string]string{"mailman3 configuration": args[0], "mailman3 roster": roster})
+			defer closeAll()
 			if err != nil {
-				return usageError{fmt.Errorf("mailman3 configuration: %w", err)}
+				return err
 			}
-			defer cfg.Close()
-			var rr io.Reader
-			if roster != "" {
-				f, err := os.Open(roster)
-				if err != nil {
-					return usageError{fmt.Errorf("mailman3 roster: %w", err)}
-				}
-				defer f.Close()
-				rr = f
-			}
-			p, err := importer.FromMailman3(cfg, rr, optArg(args, 1))
+			p, err := importer.FromMailman3(files["mailman3 configuration"], files["mailman3 roster"], optArg(args, 1))
 			if err != nil {
 				return usageError{err}
 			}
@@ -45,6 +36,26 @@ func (a *app) importCmd() *cobra.Command {
 		},
 	}
 	mm3.Flags().StringVar(&roster, "roster", "", "the list's members as Mailman 3's REST API returns them (JSON with entries)")
+	var members, digest string
+	mm2 := &cobra.Command{
+		Use:   "mailman2 CONFIG [LIST@DOMAIN]",
+		Short: "import a list from Mailman 2.1's config_list -o output (--members: list_members -r -f; --digest-members: list_members -d -f)",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			files, closeAll, err := openInputs(map[string]string{"configuration": args[0], "members": members, "digest members": digest})
+			defer closeAll()
+			if err != nil {
+				return err
+			}
+			p, err := importer.FromMailman2(files["configuration"], files["members"], files["digest members"], optArg(args, 1))
+			if err != nil {
+				return usageError{err}
+			}
+			return a.runImport(p, dryRun)
+		},
+	}
+	mm2.Flags().StringVar(&members, "members", "", "regular members, one \"Name <addr>\" or address per line (list_members -r -f LIST)")
+	mm2.Flags().StringVar(&digest, "digest-members", "", "digest members, same form (list_members -d -f LIST)")
 	mlmmj := &cobra.Command{
 		Use: "mlmmj LISTDIR [LIST@DOMAIN]", Short: "import an mlmmj list directory: settings, owners, moderators, subscribers",
 		Args: cobra.RangeArgs(1, 2),
@@ -81,11 +92,35 @@ func (a *app) importCmd() *cobra.Command {
 		},
 	}
 	csvCmd.Flags().StringVar(&role, "role", "member", "role of rows that name none: member, owner, moderator or nonmember")
-	for _, c := range []*cobra.Command{mm3, mlmmj, csvCmd} {
+	for _, c := range []*cobra.Command{mm2, mm3, mlmmj, csvCmd} {
 		c.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be imported; change nothing")
 	}
-	cmd.AddCommand(mm3, mlmmj, csvCmd)
+	cmd.AddCommand(mm2, mm3, mlmmj, csvCmd)
 	return cmd
+}
+
+// openInputs opens the named files (an empty path is skipped: no
+// reader); the returned func closes those opened.
+func openInputs(paths map[string]string) (map[string]io.Reader, func(), error) {
+	var opened []*os.File
+	closeAll := func() {
+		for _, f := range opened {
+			_ = f.Close() // read only
+		}
+	}
+	out := map[string]io.Reader{}
+	for what, path := range paths {
+		if path == "" {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, closeAll, usageError{fmt.Errorf("%s: %w", what, err)}
+		}
+		opened = append(opened, f)
+		out[what] = f
+	}
+	return out, closeAll, nil
 }
 
 func optArg(args []string, i int) string {
@@ -104,12 +139,14 @@ type importReport struct {
 	Members  map[store.Role]int `json:"members"`
 	Added    map[store.Role]int `json:"added,omitempty"`
 	Existing map[store.Role]int `json:"existing,omitempty"`
+	Bans     []string           `json:"bans,omitempty"`
+	Banned   int                `json:"banned"`
 	Notes    []string           `json:"notes"`
 }
 
 // runImport applies (or, dry, only shows) an import plan.
 func (a *app) runImport(p *importer.Plan, dry bool) error {
-	rep := importReport{List: p.List, DryRun: dry, Settings: p.Settings, Members: map[store.Role]int{}, Notes: p.Notes}
+	rep := importReport{List: p.List, DryRun: dry, Settings: p.Settings, Members: map[store.Role]int{}, Bans: p.Bans, Notes: p.Notes}
 	for _, m := range p.Members {
 		rep.Members[m.Role]++
 	}
@@ -119,7 +156,7 @@ func (a *app) runImport(p *importer.Plan, dry bool) error {
 			if err != nil {
 				return err
 			}
-			rep.List, rep.Created, rep.Added, rep.Existing = res.List, res.Created, res.Added, res.Existing
+			rep.List, rep.Created, rep.Added, rep.Existing, rep.Banned = res.List, res.Created, res.Added, res.Existing, res.Banned
 			if res.Created {
 				return a.mtaChanged(cfg, st, "imported list "+res.List)
 			}
@@ -163,6 +200,13 @@ func (a *app) printImport(rep importReport) {
 			a.printf("  %d %s(s)\n", rep.Members[role], r)
 		} else {
 			a.printf("  %s: %d added, %d already there\n", r, rep.Added[role], rep.Existing[role])
+		}
+	}
+	if len(rep.Bans) > 0 {
+		if rep.DryRun {
+			a.printf("  %d ban(s)\n", len(rep.Bans))
+		} else {
+			a.printf("  bans: %d added, %d already there\n", rep.Banned, len(rep.Bans)-rep.Banned)
 		}
 	}
 	for _, n := range rep.Notes {

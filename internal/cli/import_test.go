@@ -135,3 +135,41 @@ func TestImportCSV(t *testing.T) {
 		t.Errorf("roster:\n%s", roster)
 	}
 }
+
+func TestImportMailman2(t *testing.T) {
+	r := newCLIRig(t)
+	r.ok("domains", "add", "lists.example.org")
+	dir := "../importer/testdata/mailman2/"
+	out := r.ok("import", "mailman2", dir+"config.py", "--members", dir+"members.txt", "--digest-members", dir+"digest.txt")
+	for _, want := range []string{"imported new list users@lists.example.org", "member: 4 added", "owner: 2 added",
+		"bans: 2 added, 0 already there", "note: msg_footer: %(web_page_url)s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import output lacks %q:\n%s", want, out)
+		}
+	}
+	bans := r.ok("bans", "ls", "users@lists.example.org")
+	if !strings.Contains(bans, "spammer@bad.example.com") || !strings.Contains(bans, `^.*@junk\.example\.net$`) {
+		t.Errorf("bans:\n%s", bans)
+	}
+	show := r.ok("lists", "show", "users@lists.example.org")
+	for _, want := range []string{"subscription_policy = confirm_then_moderate", "header_matches = Subject: .*viagra -> discard",
+		"reply_goes_to_list = explicit_header"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("settings lack %q:\n%s", want, show)
+		}
+	}
+	if prefs := r.ok("members", "set", "users@lists.example.org", "dee@example.com", "language=en"); !strings.Contains(prefs, "delivery_mode: mime_digests") {
+		t.Errorf("dee's preferences:\n%s", prefs)
+	}
+	out = r.ok("--json", "import", "mailman2", dir+"config.py", "--members", dir+"members.txt")
+	var rep importReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json: %v: %s", err, out)
+	}
+	if rep.Created || rep.Banned != 0 || rep.Existing["member"] != 3 || rep.Existing["owner"] != 2 {
+		t.Errorf("second import: %+v", rep)
+	}
+	if _, errs, code := r.run("import", "mailman2", dir+"config.py", "--members", dir+"missing.txt"); code == 0 || !strings.Contains(errs, "members: open") {
+		t.Errorf("missing members file: exit %d, %q", code, errs)
+	}
+}

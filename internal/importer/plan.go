@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"herald/internal/address"
@@ -21,6 +22,8 @@ type Plan struct {
 	Settings []Setting
 	// Members are the roster, every role.
 	Members []Member
+	// Bans are addresses or ^regexps kept off the list (Mailman's form).
+	Bans []string
 	// Notes say what was not carried over, or only approximately.
 	Notes []string
 }
@@ -53,6 +56,8 @@ type Result struct {
 	// that already had the role (left as they were).
 	Added    map[store.Role]int `json:"added"`
 	Existing map[store.Role]int `json:"existing"`
+	// Banned counts the bans added (a ban already there is not counted).
+	Banned int `json:"banned"`
 }
 
 // batchSize is how many members one transaction adds.
@@ -80,6 +85,9 @@ func Apply(ctx context.Context, st store.Store, p *Plan) (*Result, error) {
 	}
 	ms, err := members(l, p.Members)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkBans(p.Bans); err != nil {
 		return nil, err
 	}
 	if created {
@@ -110,7 +118,30 @@ func Apply(ctx context.Context, st store.Store, p *Plan) (*Result, error) {
 			}
 		}
 	}
+	for _, pat := range p.Bans {
+		err := st.AddBan(ctx, &store.Ban{ListID: l.ID, Pattern: pat})
+		switch {
+		case err == nil:
+			res.Banned++
+		case !errors.Is(err, store.ErrConflict):
+			return res, fmt.Errorf("import: ban %q on %s: %w", pat, p.List, err)
+		}
+	}
 	return res, nil
+}
+
+// checkBans checks every ban: an address, or a regexp that compiles.
+func checkBans(bans []string) error {
+	for _, pat := range bans {
+		if strings.HasPrefix(pat, "^") {
+			if _, err := regexp.Compile(pat); err != nil {
+				return fmt.Errorf("import: ban %q is not a regular expression (nothing was written): %w", pat, err)
+			}
+		} else if _, err := address.Normalize(pat); err != nil {
+			return fmt.Errorf("import: ban %q is neither an address nor a ^regexp (nothing was written)", pat)
+		}
+	}
+	return nil
 }
 
 // applySettings applies ss to s, reporting every bad one at once.
