@@ -295,7 +295,7 @@ func (m *mm2) memberModeration() error {
 		return fmt.Errorf("member_moderation_action: %d is not one of Mailman's choices 0-2", action)
 	}
 	m.p.set("default_member_action", names[action])
-	m.p.note("default_member_moderation: new members are moderated (%s); the moderation flags of members imported from list_members are not in its output, so all get the list default", names[action])
+	m.p.note("default_member_moderation: new members are moderated (%s); members imported here get the list default, not their own moderation flags", names[action])
 	return nil
 }
 
