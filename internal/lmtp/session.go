@@ -75,6 +75,11 @@ func (s *session) Data(r io.Reader) error {
 	return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "LMTP only"}
 }
 
+// LMTPDataAtOnce tells go-smtp (herald's patch) that LMTPData sets the
+// statuses only when the recipients' one commit is done, so it may run on
+// the connection's goroutine.
+func (s *session) LMTPDataAtOnce() {}
+
 // LMTPData reads the message and gives each recipient its own status.
 // RFC 2033 §4.2: one reply per successful RCPT, in order; go-smtp writes
 // them in RCPT order from the statuses set here.

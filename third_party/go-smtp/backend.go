@@ -86,6 +86,16 @@ type LMTPSession interface {
 	LMTPData(r io.Reader, status StatusCollector) error
 }
 
+// LMTPDataAtOnce is an add-on interface for LMTPSession (herald's
+// patch): a session whose LMTPData has every status only when it returns
+// (one commit for all recipients) says so, and LMTPData then runs on the
+// connection's goroutine, with no goroutine and channel hand-offs per
+// message. The statuses are written once it returns, as they would be.
+type LMTPDataAtOnce interface {
+	LMTPSession
+	LMTPDataAtOnce()
+}
+
 // StatusCollector allows a backend to provide per-recipient status
 // information.
 type StatusCollector interface {

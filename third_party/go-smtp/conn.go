@@ -1223,6 +1223,8 @@ func (c *Conn) handleDataLMTP() {
 			status.SetStatus(rcpt, err)
 		}
 		done <- true
+	} else if _, atOnce := lmtpSession.(LMTPDataAtOnce); atOnce {
+		done <- c.lmtpDataAtOnce(lmtpSession, r, status)
 	} else {
 		go func() {
 			defer func() {
@@ -1256,6 +1258,27 @@ func (c *Conn) handleDataLMTP() {
 	if !<-done {
 		c.Close()
 	}
+}
+
+// lmtpDataAtOnce runs LMTPData on the connection's goroutine (see
+// LMTPDataAtOnce); false if it panicked (the connection is then closed,
+// as after a panic on the goroutine of the streaming path).
+func (c *Conn) lmtpDataAtOnce(s LMTPSession, r *dataReader, status *statusCollector) (ok bool) {
+	defer func() {
+		if err := recover(); err != nil {
+			status.fillRemaining(&SMTPError{
+				Code:         421,
+				EnhancedCode: EnhancedCode{4, 0, 0},
+				Message:      "Internal server error",
+			})
+			c.server.ErrorLog.Printf("panic serving %v: %v\n%s", c.conn.RemoteAddr(), err, debug.Stack())
+			ok = false
+		}
+	}()
+	status.fillRemaining(s.LMTPData(r, status))
+	r.limited = false
+	io.Copy(ioutil.Discard, r) // Make sure all the data has been consumed
+	return true
 }
 
 func dataErrorToStatus(err error) (code int, enchCode EnhancedCode, msg string) {
