@@ -79,13 +79,13 @@ func (s *Spool) keepResident(entries []*Entry, recs []jrec, p pos, spill bool) {
 		offs = p.payloadOffsets(recs)
 	}
 	for i, e := range entries {
-		pl := s.readyPlacement("", e)
+		k, q, due := readyIndex(e) // no path: a resident entry has no file
 		r := resident{rec: recs[i].b, seg: p.seg}
 		if spill {
 			r = resident{seg: p.seg, off: offs[i], n: len(recs[i].b)}
 		}
-		s.addResident(pl.k, r)
-		s.idx.add(pl.q, pl.k, pl.due)
+		s.addResident(k, r)
+		s.idx.add(q, k, due)
 	}
 	if spill {
 		s.metrics.Spilled.Add(uint64(len(entries)))

@@ -197,13 +197,19 @@ func (s *Spool) wait(ctx context.Context, o *op) error {
 
 // readyPlacement places the staged file tmp as e in e's queue.
 func (s *Spool) readyPlacement(tmp string, e *Entry) placement {
-	k, _ := parseKey(e.ID)
-	q := queueIndex(e.Envelope.Queue)
-	var due int64
+	k, q, due := readyIndex(e)
+	return placement{src: tmp, dst: s.readyPath(e.Envelope.Queue, e.ID), fresh: true, q: q, k: k, due: due}
+}
+
+// readyIndex returns how new entry e is indexed: its key, queue and, in
+// retry, when it is due.
+func readyIndex(e *Entry) (k key, q int, due int64) {
+	k, _ = parseKey(e.ID)
+	q = queueIndex(e.Envelope.Queue)
 	if q == retryIdx && !e.Envelope.NotBefore.IsZero() {
 		due = e.Envelope.NotBefore.UnixNano()
 	}
-	return placement{src: tmp, dst: s.readyPath(e.Envelope.Queue, e.ID), fresh: true, q: q, k: k, due: due}
+	return k, q, due
 }
 
 // stage writes e to a temp file in tmp/ and fsyncs it; reuse allows a
