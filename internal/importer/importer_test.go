@@ -85,7 +85,7 @@ func TestFromMlmmj(t *testing.T) {
 	if m := memberLines(p); !slices.Equal(m, wantMembers) {
 		t.Errorf("members:\n%s\nwant:\n%s", strings.Join(m, "\n"), strings.Join(wantMembers, "\n"))
 	}
-	for _, n := range []string{"X-Mailing-List-Flavour", "control/noget", "dave@example.org is also", "herald does not send digests yet"} {
+	for _, n := range []string{"X-Mailing-List-Flavour", "control/noget", "dave@example.org is also"} {
 		if !hasNote(p, n) {
 			t.Errorf("no note about %q in %q", n, p.Notes)
 		}
@@ -216,6 +216,8 @@ func TestFromMailman3(t *testing.T) {
 		"dmarc_mitigate_action":        "munge_from",
 		"member_roster_visibility":     "moderators",
 		"require_explicit_destination": "true",
+		"digest_size_threshold":        "30",
+		"digest_volume_frequency":      "monthly",
 	} {
 		if got[k] != v {
 			t.Errorf("%s = %q; want %q", k, got[k], v)

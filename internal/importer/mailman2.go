@@ -169,6 +169,8 @@ var mm2Same = map[string]string{
 	"bounce_score_threshold": "int", "bounce_info_stale_after": "int",
 	"bounce_you_are_disabled_warnings": "int", "bounce_you_are_disabled_warnings_interval": "int",
 	"autoresponse_graceperiod": "int:autoresponse_grace_period",
+	"digest_size_threshhold":   "int:digest_size_threshold", // sic: Mailman 2's spelling
+	"digest_send_periodic":     "bool",
 }
 
 // mm2Strings are text settings carried over as they are.
@@ -198,6 +200,7 @@ var mm2Choices = map[string]struct {
 	"personalize":              {"personalize", []string{"none", "individual", "full"}},
 	"filter_action":            {"filter_action", []string{"discard", "reject", "forward", "preserve"}},
 	"dmarc_moderation_action":  {"dmarc_mitigate_action", []string{"no_mitigation", "munge_from", "wrap_message", "reject", "discard"}},
+	"digest_volume_frequency":  {"digest_volume_frequency", []string{"yearly", "monthly", "quarterly", "weekly", "daily"}},
 }
 
 func (m *mm2) convert() error {
@@ -358,10 +361,11 @@ var mm2Vars = map[string]string{
 
 var mm2VarRE = regexp.MustCompile(`%\(([A-Za-z_][A-Za-z0-9_]*)\)s|%%`)
 
-// templates converts msg_header and msg_footer from Python %(name)s to
+// templates converts msg_header, msg_footer and the digest's from Python %(name)s to
 // $name; a name herald has no variable for stays as written, noted.
 func (m *mm2) templates() error {
-	for _, t := range []struct{ from, to string }{{"msg_header", "header"}, {"msg_footer", "footer"}} {
+	for _, t := range []struct{ from, to string }{{"msg_header", "header"}, {"msg_footer", "footer"},
+		{"digest_header", "digest_header"}, {"digest_footer", "digest_footer"}} {
 		s, ok, err := m.str(t.from)
 		if err != nil {
 			return err

@@ -50,6 +50,10 @@ func TestFromMailman2(t *testing.T) {
 		"filter_extensions":        "exe,bat,cmd,com,pif,scr,vbs,cpl",
 		"bounce_matching_headers":  "to: friend@public.com\nmessage-id: relay.comanche.denmark.eu",
 		"header_matches":           "Subject: .*viagra -> discard",
+		"digest_size_threshold":    "30",
+		"digest_send_periodic":     "true",
+		"digest_volume_frequency":  "weekly",
+		"digest_footer":            "$display_name digest footer",
 		"footer": "_______________________________________________\n" +
 			"$display_name mailing list -- 50% off nothing, costs $$0\n" +
 			"$display_name@$domain\n" +

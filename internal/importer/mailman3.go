@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -20,7 +21,7 @@ var mailman3Skip = map[string]bool{
 	"fqdn_listname": true, "posting_address": true, "request_address": true, "owner_address": true,
 	"join_address": true, "leave_address": true, "bounces_address": true, "no_reply_address": true,
 	"created_at": true, "last_post_at": true, "digest_last_sent_at": true, "next_digest_number": true,
-	"volume": true, "post_id": true, "member_count": true, "digest_volume_frequency": true,
+	"volume": true, "post_id": true, "member_count": true,
 	"scheme": true, "web_host": true,
 }
 
@@ -159,6 +160,11 @@ func mailman3Value(info store.SettingInfo, raw json.RawMessage) (string, error) 
 	case bool:
 		return strconv.FormatBool(x), nil
 	case json.Number:
+		if f, err := x.Float64(); err == nil && info.Type == "int" && f >= 0 {
+			// Mailman keeps some sizes as floats (digest_size_threshold
+			// 30.0 KiB); herald's are whole, rounded up.
+			return strconv.FormatInt(int64(math.Ceil(f)), 10), nil
+		}
 		return x.String(), nil
 	case string:
 		if info.Type == "int" {

@@ -88,7 +88,7 @@ func (d mlmmjDir) subscribers(dir string) ([]string, error) {
 // the plan's notes when present.
 var mlmmjIgnored = []string{
 	"access", "delheaders", "noget", "subonlyget", "nolistsubsemail", "verp", "maxverprecips",
-	"relayhost", "smtpport", "delimiter", "staticbounceaddr", "bouncelife", "digestinterval",
+	"relayhost", "smtpport", "delimiter", "staticbounceaddr", "bouncelife",
 	"digestmaxmails", "addtohdr", "memorymailsize", "nodigesttext", "ifmodsendonlymodmoderate",
 }
 
@@ -332,11 +332,13 @@ func mlmmjRoster(d mlmmjDir, p *Plan) error {
 			counts[sd.dir]++
 		}
 	}
-	switch n := counts["digesters.d"]; {
-	case n > 0 && digestPrefs == nil:
+	if n := counts["digesters.d"]; n > 0 && digestPrefs == nil {
 		p.note("digesters.d: %d digest member(s) imported with regular delivery: control/nodigestsub turns digests off", n)
-	case n > 0:
-		p.note("digesters.d: %d member(s) imported with delivery_mode mime_digests; herald does not send digests yet, so they get no posts until it does (or until `herald members set LIST ADDR delivery_mode=regular`)", n)
+	}
+	if on, err := d.flag("digestinterval"); err != nil {
+		return err
+	} else if on {
+		p.note("control/digestinterval: herald sends a digest daily (digest_send_periodic) or at digest_size_threshold KiB, not at mlmmj's interval")
 	}
 	return nil
 }

@@ -45,6 +45,9 @@ type Store interface {
 	GetList(ctx context.Context, name, domain string) (*store.List, error)
 	// AddMember registers first-time nonmember posters.
 	AddMember(ctx context.Context, m *store.Member) error
+	// HasDigestMembers and AddDigestMessage keep posts for digests.
+	HasDigestMembers(ctx context.Context, listID int64) (bool, error)
+	AddDigestMessage(ctx context.Context, m *store.DigestMessage) error
 }
 
 // Options tune the processor.
@@ -175,6 +178,9 @@ func (p *Processor) accept(ctx context.Context, c *spool.Claim, m *pipeline.Mess
 		return status.Temporary(err)
 	}
 	out := m.Msg.Bytes()
+	if err := p.keepForDigest(ctx, m, out); err != nil {
+		return status.Temporary(err)
+	}
 	meta := map[string]string{"post_id": strconv.FormatInt(m.PostID, 10)}
 	for k, v := range m.OutMeta {
 		meta[k] = v
@@ -199,6 +205,24 @@ func (p *Processor) accept(ctx context.Context, c *spool.Claim, m *pipeline.Mess
 	}
 	log.Info("post accepted", "post_id", m.PostID, "recipients", len(m.Recipients), "members_at_delivery", expand,
 		"entries", entries, "notices", len(m.Notices))
+	return nil
+}
+
+// keepForDigest keeps the post as it goes to the members for the list's
+// next digest, if the list has digest members. It runs before the post is
+// forwarded: if the forward then fails, the retried post is kept twice (a
+// repeat in the digest), never lost from it.
+func (p *Processor) keepForDigest(ctx context.Context, m *pipeline.Message, out []byte) error {
+	if !m.List.Settings.DigestsEnabled {
+		return nil
+	}
+	has, err := p.store.HasDigestMembers(ctx, m.List.ID)
+	if err != nil || !has {
+		return err
+	}
+	if err := p.store.AddDigestMessage(ctx, &store.DigestMessage{ListID: m.List.ID, PostID: m.PostID, Message: out}); err != nil {
+		return fmt.Errorf("keep post %d for the digest: %w", m.PostID, err)
+	}
 	return nil
 }
 

@@ -23,6 +23,10 @@ import (
 // in memory).
 const PostWorkers = 8
 
+// DigestInterval is how often serve looks for digests that are due
+// (package digest: size threshold or daily).
+const DigestInterval = time.Minute
+
 // HeldExpiryInterval is how often held posts are checked against their
 // list's max_days_to_hold.
 const HeldExpiryInterval = time.Hour

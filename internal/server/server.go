@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"herald/internal/config"
+	"herald/internal/digest"
 	"herald/internal/ingress"
 	"herald/internal/lmtp"
 	"herald/internal/maildir"
@@ -162,6 +163,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) 
 		g.Go(func() error { return lsrv.Serve(ln) })
 	}
 	g.Go(func() error { return mod.RunExpiry(gctx, HeldExpiryInterval) })
+	g.Go(func() error { return digest.New(st, sp, log).Run(gctx, DigestInterval) })
 	g.Go(hsrv.Serve)
 	g.Go(func() error { return members.RunMaintenance(gctx, MaintenanceInterval) })
 	startBouncePolicy(gctx, g, cfg, st, sp, log)

@@ -41,6 +41,11 @@ type Settings struct {
 	UnsubscriptionPolicy  string `setting:"unsubscription_policy" enum:"open,confirm,moderate" doc:"How members leave"`
 	ArchivePolicy         string `setting:"archive_policy" enum:"never,private,public" doc:"Who may read the archive"`
 	DigestsEnabled        bool   `setting:"digests_enabled" doc:"Members may choose digest delivery"`
+	DigestSizeThreshold   int    `setting:"digest_size_threshold" doc:"A digest goes out once its posts reach this many KiB (0: only the daily one)"`
+	DigestSendPeriodic    bool   `setting:"digest_send_periodic" doc:"Send a digest every day, even below digest_size_threshold"`
+	DigestVolumeFrequency string `setting:"digest_volume_frequency" enum:"yearly,monthly,quarterly,weekly,daily" doc:"How often a new digest volume starts (issues count from 1 again)"`
+	DigestHeader          string `setting:"digest_header" doc:"Text at the top of each digest ($display_name, $list_name …)"`
+	DigestFooter          string `setting:"digest_footer" doc:"Text at the end of each digest"`
 	SendWelcomeMessage    bool   `setting:"send_welcome_message" doc:"Greet new members"`
 	SendGoodbyeMessage    bool   `setting:"send_goodbye_message" doc:"Say goodbye to leaving members"`
 	AdminNotifyMchanges   bool   `setting:"admin_notify_mchanges" doc:"Tell the owners about joins and leaves"`
@@ -121,6 +126,9 @@ func DefaultSettings(name string) Settings {
 		UnsubscriptionPolicy:       "open",
 		ArchivePolicy:              "public",
 		DigestsEnabled:             true,
+		DigestSizeThreshold:        30,
+		DigestSendPeriodic:         true,
+		DigestVolumeFrequency:      "monthly",
 		SendWelcomeMessage:         true,
 		SendGoodbyeMessage:         true,
 		AdminImmedNotify:           true,

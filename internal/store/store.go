@@ -26,6 +26,7 @@ type Store interface {
 	BounceScores
 	Recipients    // delivery (recipients.go)
 	MemberBatches // bulk adds (memberbatch.go)
+	Digests       // digests (digests.go)
 	// Close releases the database.
 	Close() error
 }

@@ -49,7 +49,10 @@ type readMemo struct {
 	byID   map[int64]memoed[*store.List]
 	roles  map[roleKey]memoed[[]store.Member]
 	banned map[roleKey]memoed[bool]
-	recips map[recipKey]memoed[[]store.Recipient]
+	// digests: whether a list has digest members (HasDigestMembers, asked
+	// for every post).
+	digests map[int64]memoed[bool]
+	recips  map[recipKey]memoed[[]store.Recipient]
 	// recipsHeld counts the recipients in recips, expired walks included
 	// (nothing removes them before the map starts over).
 	recipsHeld int
@@ -220,6 +223,11 @@ func (db *DB) memoRoles(k roleKey, read func() ([]store.Member, error)) ([]store
 // memoBanned is IsBanned's memo.
 func (db *DB) memoBanned(k roleKey, read func() (bool, error)) (bool, error) {
 	return memoRead(db, &db.memo.banned, k, read)
+}
+
+// memoDigests is HasDigestMembers' memo.
+func (db *DB) memoDigests(list int64, read func() (bool, error)) (bool, error) {
+	return memoRead(db, &db.memo.digests, list, read)
 }
 
 // memoWalk is EachRecipient's memo: a list's walk that found at most

@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"Recipients", testRecipients},         // delivery (recipients.go)
 		{"MemberVersions", testMemberVersions}, // delivery (memberversions.go)
 		{"MemberBatches", testMemberBatches},   // bulk adds (memberbatch.go)
+		{"Digests", testDigests},               // digests (digests.go)
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.fn(t, open) })

@@ -78,6 +78,9 @@ digestable = 1
 mime_is_default_digest = 0
 digest_size_threshhold = 30
 digest_send_periodic = 1
+digest_volume_frequency = 3
+digest_header = ''
+digest_footer = """%(real_name)s digest footer"""
 
 ## Privacy options
 advertised = 1
