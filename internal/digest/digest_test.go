@@ -292,3 +292,24 @@ func TestSenderWithoutDigestMembers(t *testing.T) {
 		t.Errorf("%d posts left", len(msgs))
 	}
 }
+
+// A digest another node is sending (its lease is young) is left to it; a
+// stale lease is from a node that died and is taken over.
+func TestSenderRespectsLease(t *testing.T) {
+	r := newRig(t)
+	r.post(t, 1, 10)
+	if ok, err := r.st.ClaimDigest(t.Context(), r.l.ID, r.now, LeaseStale); err != nil || !ok {
+		t.Fatalf("ClaimDigest: %v %v", ok, err)
+	}
+	if sent, err := r.s.SendDue(t.Context(), true, 0); err != nil || len(sent) != 0 {
+		t.Fatalf("SendDue under another node's lease: %v %+v", err, sent)
+	}
+	r.now = r.now.Add(LeaseStale + time.Second)
+	if sent, err := r.s.SendDue(t.Context(), true, 0); err != nil || len(sent) != 1 {
+		t.Fatalf("SendDue after the lease went stale: %v %+v", err, sent)
+	}
+	// And the lease ended with the digest.
+	if ok, err := r.st.ClaimDigest(t.Context(), r.l.ID, r.now, LeaseStale); err != nil || !ok {
+		t.Errorf("lease still held after the digest: %v %v", ok, err)
+	}
+}

@@ -62,9 +62,12 @@ func (s *Sender) SendDue(ctx context.Context, force bool, listID int64) ([]Sent,
 		if !force && !due(l, p, now) {
 			continue
 		}
-		sent, err := s.send(ctx, l, now)
+		sent, ok, err := s.sendClaimed(ctx, l, now)
 		if err != nil {
 			return out, err
+		}
+		if !ok {
+			continue // another node is sending it
 		}
 		out = append(out, sent)
 		s.log.Info("digest sent", "list", sent.List, "volume", sent.Volume, "issue", sent.Issue,
@@ -118,8 +121,31 @@ func newPeriod(last, now time.Time, freq string) bool {
 	return last.Year() != now.Year() || last.Month() != now.Month() // monthly
 }
 
+// LeaseStale is when a node's lease on sending a digest is taken to be
+// from a node that died while sending (ClaimDigest); sending takes
+// milliseconds.
+const LeaseStale = 10 * time.Minute
+
+// sendClaimed sends list l's digest under the lease on it; false if
+// another node holds the lease, or there was nothing to send.
+func (s *Sender) sendClaimed(ctx context.Context, l *store.List, now time.Time) (Sent, bool, error) {
+	ok, err := s.st.ClaimDigest(ctx, l.ID, now, LeaseStale)
+	if err != nil || !ok {
+		return Sent{}, false, err
+	}
+	sent, err := s.send(ctx, l, now)
+	if err != nil || sent.Posts == 0 {
+		// DigestSent was not reached: the lease goes now rather than when
+		// it is stale. WithoutCancel: a stop must not keep it.
+		if rerr := s.st.ReleaseDigest(context.WithoutCancel(ctx), l.ID); rerr != nil {
+			s.log.Error("digest lease not released", "list", l.Address(), "err", rerr)
+		}
+	}
+	return sent, err == nil && sent.Posts > 0, err
+}
+
 // send queues list l's digest to its digest members, then drops the posts
-// it holds.
+// it holds (the caller holds the lease).
 func (s *Sender) send(ctx context.Context, l *store.List, now time.Time) (Sent, error) {
 	posts, err := s.st.DigestMessages(ctx, l.ID)
 	if err != nil || len(posts) == 0 {

@@ -48,6 +48,12 @@ type Digests interface {
 	// to upTo (the highest id it held) went out as st: those posts are
 	// dropped and st saved.
 	DigestSent(ctx context.Context, listID, upTo int64, st DigestState) error
+	// ClaimDigest takes the lease on sending the list's digest at now, so
+	// that of several nodes only one sends it: false when another holds a
+	// lease younger than stale. DigestSent and ReleaseDigest end it.
+	ClaimDigest(ctx context.Context, listID int64, now time.Time, stale time.Duration) (bool, error)
+	// ReleaseDigest ends the lease without a digest sent.
+	ReleaseDigest(ctx context.Context, listID int64) error
 	// DigestState returns a list's state (zero before its first digest).
 	DigestState(ctx context.Context, listID int64) (DigestState, error)
 	// HasDigestMembers reports whether the list has a member in a digest

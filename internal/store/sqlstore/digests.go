@@ -99,22 +99,55 @@ func (db *DB) DigestSent(ctx context.Context, listID, upTo int64, st store.Diges
 		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM digest_messages WHERE list_id = ? AND id <= ?`), listID, upTo); err != nil {
 			return db.wrap(op, err)
 		}
-		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO digest_state (list_id, volume, issue, last_sent) VALUES (?, ?, ?, ?)
-			ON CONFLICT (list_id) DO UPDATE SET volume = excluded.volume, issue = excluded.issue, last_sent = excluded.last_sent`),
+		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO digest_state (list_id, volume, issue, last_sent, sending_since)
+			VALUES (?, ?, ?, ?, NULL) ON CONFLICT (list_id) DO UPDATE SET volume = excluded.volume,
+			issue = excluded.issue, last_sent = excluded.last_sent, sending_since = NULL`),
 			listID, st.Volume, st.Issue, last)
 		return db.wrapParent(op, "list", err)
 	})
 }
 
+// ClaimDigest implements store.Digests: the state row is made if missing,
+// then taken by one conditional update, atomic in both dialects.
+func (db *DB) ClaimDigest(ctx context.Context, listID int64, at time.Time, stale time.Duration) (bool, error) {
+	op := fmt.Sprintf("claim the digest of list %d", listID)
+	at = at.UTC().Truncate(time.Microsecond)
+	claimed := false
+	err := db.inTx(ctx, op, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO digest_state (list_id, volume, issue) VALUES (?, 0, 0)
+			ON CONFLICT (list_id) DO NOTHING`), listID); err != nil {
+			return db.wrapParent(op, "list", err)
+		}
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE digest_state SET sending_since = ?
+			WHERE list_id = ? AND (sending_since IS NULL OR sending_since < ?)`), at, listID, at.Add(-stale))
+		if err != nil {
+			return db.wrap(op, err)
+		}
+		n, err := res.RowsAffected()
+		claimed = n == 1
+		return db.wrap(op, err)
+	})
+	return claimed, err
+}
+
+// ReleaseDigest implements store.Digests.
+func (db *DB) ReleaseDigest(ctx context.Context, listID int64) error {
+	_, err := db.W.ExecContext(ctx, db.q(`UPDATE digest_state SET sending_since = NULL WHERE list_id = ?`), listID)
+	return db.wrap(fmt.Sprintf("release the digest of list %d", listID), err)
+}
+
 // DigestState implements store.Digests.
 func (db *DB) DigestState(ctx context.Context, listID int64) (store.DigestState, error) {
 	var st store.DigestState
+	var last sql.NullTime
 	err := db.R.QueryRowContext(ctx, db.q(`SELECT volume, issue, last_sent FROM digest_state WHERE list_id = ?`), listID).
-		Scan(&st.Volume, &st.Issue, &st.LastSent)
+		Scan(&st.Volume, &st.Issue, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.DigestState{}, nil
 	}
-	st.LastSent = st.LastSent.UTC()
+	if last.Valid {
+		st.LastSent = last.Time.UTC()
+	}
 	return st, db.wrap(fmt.Sprintf("digest state of list %d", listID), err)
 }
 

@@ -82,6 +82,47 @@ func testDigests(t *testing.T, open Opener) {
 	}
 	wantErr(t, s.DigestSent(c, l.ID+1000, 0, sent), store.ErrNotFound, "DigestSent unknown list")
 
+	t.Run("lease", func(t *testing.T) {
+		at := time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
+		claim := func(at time.Time) bool {
+			t.Helper()
+			ok, err := s.ClaimDigest(c, other.ID, at, 10*time.Minute)
+			must(t, err, "ClaimDigest")
+			return ok
+		}
+		if !claim(at) {
+			t.Fatal("first ClaimDigest refused")
+		}
+		if claim(at.Add(5 * time.Minute)) {
+			t.Error("ClaimDigest granted while another lease is young")
+		}
+		if !claim(at.Add(11 * time.Minute)) {
+			t.Error("a stale lease was not taken over")
+		}
+		must(t, s.ReleaseDigest(c, other.ID), "ReleaseDigest")
+		if !claim(at.Add(12 * time.Minute)) {
+			t.Error("ClaimDigest refused after ReleaseDigest")
+		}
+		must(t, s.DigestSent(c, other.ID, 0, store.DigestState{Volume: 1, Issue: 1, LastSent: at}), "DigestSent")
+		if !claim(at.Add(13 * time.Minute)) {
+			t.Error("ClaimDigest refused after DigestSent")
+		}
+		if st, _ := s.DigestState(c, other.ID); st.Issue != 1 || !sameTime(st.LastSent, at) {
+			t.Errorf("a claim changed the state: %+v", st)
+		}
+		_, err := s.ClaimDigest(c, l.ID+1000, at, time.Minute)
+		wantErr(t, err, store.ErrNotFound, "ClaimDigest unknown list")
+		// A list's first claim makes a state that still reads as none.
+		third := &store.List{Name: "third", Domain: "example.org", Settings: store.DefaultSettings("third")}
+		must(t, s.CreateList(c, third), "create third")
+		if ok, err := s.ClaimDigest(c, third.ID, at, time.Minute); err != nil || !ok {
+			t.Fatalf("ClaimDigest third: %v %v", ok, err)
+		}
+		if st, err := s.DigestState(c, third.ID); err != nil || st != (store.DigestState{}) {
+			t.Errorf("DigestState after a first claim = %+v, %v", st, err)
+		}
+	})
+
 	t.Run("recipients", func(t *testing.T) {
 		has, err := s.HasDigestMembers(c, l.ID)
 		must(t, err, "HasDigestMembers")

@@ -9,9 +9,13 @@ CREATE TABLE digest_messages (
 );
 CREATE INDEX digest_messages_list ON digest_messages (list_id, id);
 
+-- sending_since is a node's lease on sending the list's digest (several
+-- herald nodes share a PostgreSQL database; a lease older than the
+-- sender's limit is from a node that died and is taken over).
 CREATE TABLE digest_state (
-	list_id   BIGINT PRIMARY KEY REFERENCES lists (id) ON DELETE CASCADE,
-	volume    INTEGER NOT NULL,
-	issue     INTEGER NOT NULL,
-	last_sent TIMESTAMPTZ NOT NULL
+	list_id       BIGINT PRIMARY KEY REFERENCES lists (id) ON DELETE CASCADE,
+	volume        INTEGER NOT NULL,
+	issue         INTEGER NOT NULL,
+	last_sent     TIMESTAMPTZ,
+	sending_since TIMESTAMPTZ
 );
