@@ -9,5 +9,6 @@
 //
 // A digest is queued in the spool's out queue before its posts are
 // dropped from the store: a crash between the two sends it again, never
-// loses it.
+// loses it. Nodes sharing a database send a list's digest under a lease
+// (store.Digests.ClaimDigest), so only one of them sends it.
 package digest
