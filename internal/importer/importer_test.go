@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,6 +37,25 @@ func memberLines(p *Plan) []string {
 	return out
 }
 
+// wantSettings checks that the plan sets each setting in want to its value.
+func wantSettings(t *testing.T, what string, p *Plan, want map[string]string) {
+	t.Helper()
+	got := settingsOf(p)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s = %q; want %q", what, k, got[k], v)
+		}
+	}
+}
+
+// wantMembers checks the plan's members, as memberLines renders them.
+func wantMembers(t *testing.T, what string, p *Plan, want []string) {
+	t.Helper()
+	if m := memberLines(p); !slices.Equal(m, want) {
+		t.Errorf("%s: members:\n%s\nwant:\n%s", what, strings.Join(m, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func hasNote(p *Plan, part string) bool {
 	return slices.ContainsFunc(p.Notes, func(n string) bool { return strings.Contains(n, part) })
 }
@@ -63,16 +83,11 @@ func TestFromMlmmj(t *testing.T) {
 		"max_message_size":             "51200",
 		"reply_goes_to_list":           "point_to_list",
 	}
-	got := settingsOf(p)
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %q; want %q", k, got[k], v)
-		}
+	wantSettings(t, "mlmmj", p, want)
+	if v, ok := settingsOf(p)["archive_policy"]; ok {
+		t.Errorf("archive_policy set without noarchive: %q", v)
 	}
-	if _, ok := got["archive_policy"]; ok {
-		t.Errorf("archive_policy set without noarchive: %q", got["archive_policy"])
-	}
-	wantMembers := []string{
+	members := []string{
 		"alice@example.org owner",
 		"bob@example.net moderator",
 		"carol@example.com moderator",
@@ -82,9 +97,7 @@ func TestFromMlmmj(t *testing.T) {
 		"frank@example.net member delivery_mode=mime_digests receive_own_postings=false",
 		"grace@example.org member delivery_status=by_user receive_own_postings=false",
 	}
-	if m := memberLines(p); !slices.Equal(m, wantMembers) {
-		t.Errorf("members:\n%s\nwant:\n%s", strings.Join(m, "\n"), strings.Join(wantMembers, "\n"))
-	}
+	wantMembers(t, "mlmmj", p, members)
 	for _, n := range []string{"X-Mailing-List-Flavour", "control/noget", "dave@example.org is also"} {
 		if !hasNote(p, n) {
 			t.Errorf("no note about %q in %q", n, p.Notes)
@@ -139,12 +152,7 @@ func TestMlmmjPolicies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := settingsOf(p)
-		for k, v := range tc.want {
-			if got[k] != v {
-				t.Errorf("%v: %s = %q; want %q", tc.flags, k, got[k], v)
-			}
-		}
+		wantSettings(t, fmt.Sprint(tc.flags), p, tc.want)
 	}
 }
 
@@ -160,9 +168,7 @@ func TestMlmmjDigestsOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := memberLines(p); !slices.Equal(m, []string{"x@example.org member"}) {
-		t.Errorf("members %q", m)
-	}
+	wantMembers(t, "digests off", p, []string{"x@example.org member"})
 	if !hasNote(p, "imported with regular delivery") {
 		t.Errorf("notes %q", p.Notes)
 	}
@@ -205,8 +211,7 @@ func TestFromMailman3(t *testing.T) {
 	if p.List != "ant@example.com" {
 		t.Errorf("list %q", p.List)
 	}
-	got := settingsOf(p)
-	for k, v := range map[string]string{
+	wantSettings(t, "mailman3", p, map[string]string{
 		"subject_prefix":               "[Ant] ",
 		"max_message_size":             "60",
 		"bounce_info_stale_after":      "7",
@@ -218,11 +223,8 @@ func TestFromMailman3(t *testing.T) {
 		"require_explicit_destination": "true",
 		"digest_size_threshold":        "30",
 		"digest_volume_frequency":      "monthly",
-	} {
-		if got[k] != v {
-			t.Errorf("%s = %q; want %q", k, got[k], v)
-		}
-	}
+	})
+	got := settingsOf(p)
 	for _, k := range []string{"moderator_password", "http_etag", "post_id", "fqdn_listname", "posting_pipeline"} {
 		if _, ok := got[k]; ok {
 			t.Errorf("%s was carried over", k)
@@ -236,9 +238,7 @@ func TestFromMailman3(t *testing.T) {
 		"release-bot@ci.example.com nonmember moderation_action=accept",
 		"spam@junk.example.net nonmember moderation_action=discard",
 	}
-	if m := memberLines(p); !slices.Equal(m, want) {
-		t.Errorf("members:\n%s\nwant:\n%s", strings.Join(m, "\n"), strings.Join(want, "\n"))
-	}
+	wantMembers(t, "mailman3", p, want)
 	for _, n := range []string{"moderator_password", "posting_pipeline", `pattern "^.*@build`} {
 		if !hasNote(p, n) {
 			t.Errorf("no note about %q in %q", n, p.Notes)
@@ -294,9 +294,7 @@ func TestFromCSV(t *testing.T) {
 		if p.List != "l@example.org" {
 			t.Errorf("%s: list %q", tc.name, p.List)
 		}
-		if m := memberLines(p); !slices.Equal(m, tc.want) {
-			t.Errorf("%s: members %q; want %q", tc.name, m, tc.want)
-		}
+		wantMembers(t, tc.name, p, tc.want)
 	}
 	for _, tc := range []struct{ in, want string }{
 		{"email,colour\na@example.org,red\n", `column "colour"`},

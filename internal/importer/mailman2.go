@@ -396,18 +396,16 @@ func (m *mm2) templates() error {
 }
 
 func (m *mm2) roster() error {
-	for _, r := range []struct {
-		key  string
-		role store.Role
-	}{{"owner", store.RoleOwner}, {"moderator", store.RoleModerator}} {
-		addrs, err := m.strList(r.key)
-		if err != nil {
-			return err
-		}
-		for _, a := range addrs {
-			m.p.Members = append(m.p.Members, Member{Email: a, Role: r.role})
-		}
+	owners, err := m.strList("owner")
+	if err != nil {
+		return err
 	}
+	moderators, err := m.strList("moderator")
+	if err != nil {
+		return err
+	}
+	m.p.addRole(store.RoleOwner, owners)
+	m.p.addRole(store.RoleModerator, moderators)
 	return nil
 }
 

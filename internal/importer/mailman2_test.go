@@ -27,8 +27,7 @@ func TestFromMailman2(t *testing.T) {
 	if p.List != "users@lists.example.org" {
 		t.Errorf("list %q", p.List)
 	}
-	got := settingsOf(p)
-	for k, v := range map[string]string{
+	wantSettings(t, "mailman2", p, map[string]string{
 		"display_name":             "Users",
 		"subject_prefix":           "[Users %d] ",
 		"info":                     "Questions and answers about Widget.\nPlease search the archive first: it's likely been asked.",
@@ -59,11 +58,7 @@ func TestFromMailman2(t *testing.T) {
 			"$display_name@$domain\n" +
 			"%(web_page_url)slistinfo/$list_name\n" +
 			"Unsubscribe or change options: $user_optionsurl",
-	} {
-		if got[k] != v {
-			t.Errorf("%s = %q; want %q", k, got[k], v)
-		}
-	}
+	})
 	want := []string{
 		"ann@example.com member name=Ann Example",
 		"bo@example.net member",
@@ -74,9 +69,7 @@ func TestFromMailman2(t *testing.T) {
 		"mod@example.org moderator",
 		"root@example.org owner",
 	}
-	if m := memberLines(p); !slices.Equal(m, want) {
-		t.Errorf("members:\n%s\nwant:\n%s", strings.Join(m, "\n"), strings.Join(want, "\n"))
-	}
+	wantMembers(t, "mailman2", p, want)
 	if !slices.Equal(p.Bans, []string{"spammer@bad.example.com", `^.*@junk\.example\.net$`}) {
 		t.Errorf("bans %q", p.Bans)
 	}
@@ -110,12 +103,7 @@ func TestMailman2Choices(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", tc.cfg, err)
 		}
-		got := settingsOf(p)
-		for k, v := range tc.want {
-			if got[k] != v {
-				t.Errorf("%q: %s = %q; want %q", tc.cfg, k, got[k], v)
-			}
-		}
+		wantSettings(t, tc.cfg, p, tc.want)
 	}
 	for _, tc := range []struct{ cfg, want string }{
 		{"generic_nonmember_action = 7\n", "generic_nonmember_action: 7"},

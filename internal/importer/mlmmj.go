@@ -281,18 +281,16 @@ func mlmmjHeaders(d mlmmjDir, p *Plan) error {
 // in more than one of them becomes one member (normal beats digest beats
 // no-mail).
 func mlmmjRoster(d mlmmjDir, p *Plan) error {
-	for _, r := range []struct {
-		file string
-		role store.Role
-	}{{"owner", store.RoleOwner}, {"moderators", store.RoleModerator}} {
-		addrs, err := d.lines(r.file)
-		if err != nil {
-			return err
-		}
-		for _, a := range addrs {
-			p.Members = append(p.Members, Member{Email: a, Role: r.role})
-		}
+	owners, err := d.lines("owner")
+	if err != nil {
+		return err
 	}
+	moderators, err := d.lines("moderators")
+	if err != nil {
+		return err
+	}
+	p.addRole(store.RoleOwner, owners)
+	p.addRole(store.RoleModerator, moderators)
 	notMeToo, err := d.flag("notmetoo")
 	if err != nil {
 		return err

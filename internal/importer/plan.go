@@ -43,6 +43,13 @@ type Member struct {
 // set appends a setting to the plan.
 func (p *Plan) set(name, value string) { p.Settings = append(p.Settings, Setting{name, value}) }
 
+// addRole adds each address in role, with no preferences.
+func (p *Plan) addRole(role store.Role, addrs []string) {
+	for _, a := range addrs {
+		p.Members = append(p.Members, Member{Email: a, Role: role})
+	}
+}
+
 // note records something the import does not carry over as it was.
 func (p *Plan) note(format string, args ...any) {
 	p.Notes = append(p.Notes, fmt.Sprintf(format, args...))
