@@ -10,6 +10,7 @@ import (
 	"time"
 
 	hmime "herald/internal/mime"
+	"herald/internal/notice"
 	"herald/internal/pipeline/handlers"
 	"herald/internal/store"
 )
@@ -28,14 +29,7 @@ func (d *Issue) title() string {
 }
 
 // vars are the template variables of digest_header and digest_footer.
-func (d *Issue) vars() map[string]string {
-	l := d.List
-	return map[string]string{
-		"list_name": l.Name, "display_name": l.Settings.DisplayName, "listname": l.Address(),
-		"list_id": l.Name + "." + l.Domain, "domain": l.Domain, "description": l.Settings.Description,
-		"info": l.Settings.Info, "request_email": l.SubAddress("request"), "owner_email": l.SubAddress("owner"),
-	}
-}
+func (d *Issue) vars() map[string]string { return handlers.ListTemplateVars(d.List) }
 
 // masthead is the digest's opening text (Mailman's).
 func (d *Issue) masthead() string {
@@ -124,7 +118,7 @@ func (d *Issue) headerFields(ctype string) []string {
 		"To: " + l.Address(),
 		hmime.FoldHeader("Subject", hmime.EncodeWords(d.title())),
 		"Date: " + d.Date.Format(time.RFC1123Z),
-		"Message-ID: <" + randomID() + ".digest@" + l.Domain + ">",
+		"Message-ID: " + notice.MessageID(l.Domain),
 		"MIME-Version: 1.0",
 		ctype,
 		"List-Id: <" + l.Name + "." + l.Domain + ">",
@@ -134,6 +128,7 @@ func (d *Issue) headerFields(ctype string) []string {
 	}
 }
 
+// randomID makes MIME boundaries.
 func randomID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24)

@@ -7,6 +7,7 @@ import (
 
 	"herald/internal/mime"
 	"herald/internal/pipeline"
+	"herald/internal/store"
 )
 
 // The contract with delivery (issue 5) for per-member decoration.
@@ -74,7 +75,14 @@ func (Decorate) Handle(_ context.Context, m *pipeline.Message) error {
 
 // ListVars are the template variables every list template may use.
 func ListVars(m *pipeline.Message) map[string]string {
-	l := m.List
+	vars := ListTemplateVars(m.List)
+	vars["post_id"] = fmt.Sprint(m.PostID)
+	return vars
+}
+
+// ListTemplateVars are ListVars without the post's own ($post_id): what
+// a list's texts that belong to no one post (digests) may use.
+func ListTemplateVars(l *store.List) map[string]string {
 	return map[string]string{
 		"list_name":     l.Name,
 		"display_name":  l.Settings.DisplayName,
@@ -85,7 +93,6 @@ func ListVars(m *pipeline.Message) map[string]string {
 		"info":          l.Settings.Info,
 		"request_email": l.SubAddress("request"),
 		"owner_email":   l.SubAddress("owner"),
-		"post_id":       fmt.Sprint(m.PostID),
 	}
 }
 
