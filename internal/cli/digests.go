@@ -92,5 +92,8 @@ func (a *app) listDigests(st store.Store) error {
 	for _, r := range rows {
 		a.printf("%s: %d post(s), %d KiB waiting; last digest vol %d, issue %d\n", r.List, r.Posts, r.KiB, r.Volume, r.Issue)
 	}
+	if len(rows) == 0 {
+		a.printf("no posts waiting for a digest\n")
+	}
 	return nil
 }
