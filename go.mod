@@ -42,6 +42,6 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
-// go-smtp v0.25.1 with faster DATA readers until upstream has them:
-// see third_party/go-smtp/HERALD.md.
+// go-smtp v0.25.1 with faster DATA readers until upstream has them, and
+// LMTPData on the connection's goroutine: see third_party/go-smtp/HERALD.md.
 replace github.com/emersion/go-smtp => ./third_party/go-smtp
