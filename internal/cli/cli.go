@@ -121,6 +121,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root.AddCommand(a.bouncesCmd())  // issue 7
 	root.AddCommand(a.importCmd())
 	root.AddCommand(a.digestsCmd())
+	root.AddCommand(a.archiveCmd())
 	root.AddCommand(a.mtaCmd(), a.injectCmd(), a.doctorCmd())
 	return root
 }

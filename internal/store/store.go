@@ -27,6 +27,7 @@ type Store interface {
 	Recipients    // delivery (recipients.go)
 	MemberBatches // bulk adds (memberbatch.go)
 	Digests       // digests (digests.go)
+	Archive       // the archive (archive.go)
 	// Close releases the database.
 	Close() error
 }

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"MemberVersions", testMemberVersions}, // delivery (memberversions.go)
 		{"MemberBatches", testMemberBatches},   // bulk adds (memberbatch.go)
 		{"Digests", testDigests},               // digests (digests.go)
+		{"Archive", testArchive},               // the archive (archive.go)
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.fn(t, open) })

@@ -1,0 +1,89 @@
+package storetest
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+	"time"
+
+	"herald/internal/store"
+)
+
+func testArchive(t *testing.T, open Opener) {
+	s := fresh(t, open)
+	c := ctx(t)
+	l := setup(t, s)
+	other := &store.List{Name: "users", Domain: "example.org", Settings: store.DefaultSettings("users")}
+	must(t, s.CreateList(c, other), "create users")
+
+	date := time.Date(2025, 12, 24, 18, 30, 0, 0, time.UTC)
+	msgs := []*store.ArchivedMessage{
+		{ListID: l.ID, PostID: 1, MessageID: "<1@example.net>", Subject: "first", Sender: "ann@example.net", Date: date,
+			Message: []byte("Subject: first\r\n\r\nbinary \x00\xff\r\n")},
+		{ListID: other.ID, MessageID: "<1@example.net>", Subject: "same id, other list", Message: []byte("x")},
+		{ListID: l.ID, PostID: 2, MessageID: "<2@example.net>", InReplyTo: "<1@example.net>", Subject: "Re: first",
+			Message: []byte("y")},
+		{ListID: l.ID, Subject: "no Message-ID", Message: []byte("z")},
+		{ListID: l.ID, Subject: "no Message-ID either", Message: []byte("w")},
+	}
+	for _, m := range msgs {
+		must(t, s.ArchiveMessage(c, m), "ArchiveMessage "+m.Subject)
+		if m.ID == 0 {
+			t.Errorf("ArchiveMessage %q left ID 0", m.Subject)
+		}
+		recent(t, m.Archived, "Archived")
+	}
+	recent(t, msgs[2].Date, "a zero Date set to")
+	dup := &store.ArchivedMessage{ListID: l.ID, MessageID: "<2@example.net>", Message: []byte("again")}
+	wantErr(t, s.ArchiveMessage(c, dup), store.ErrConflict, "ArchiveMessage with a Message-ID already archived")
+	wantErr(t, s.ArchiveMessage(c, &store.ArchivedMessage{ListID: l.ID + 1000, Message: []byte("x")}), store.ErrNotFound,
+		"ArchiveMessage unknown list")
+
+	n, err := s.ArchiveCount(c, l.ID)
+	must(t, err, "ArchiveCount")
+	if n != 4 {
+		t.Errorf("ArchiveCount = %d, want 4", n)
+	}
+	got, err := s.ArchivedMessages(c, l.ID, 0, 2)
+	must(t, err, "ArchivedMessages")
+	if len(got) != 2 || got[0].ID != msgs[0].ID || got[1].ID != msgs[2].ID {
+		t.Fatalf("ArchivedMessages first page = %+v", got)
+	}
+	w := msgs[0]
+	if g := got[0]; g.PostID != 1 || g.MessageID != w.MessageID || g.Subject != w.Subject || g.Sender != w.Sender ||
+		!sameTime(g.Date, date) || !sameTime(g.Archived, w.Archived) || !bytes.Equal(g.Message, w.Message) {
+		t.Errorf("ArchivedMessages[0] = %+v, want %+v", g, w)
+	}
+	if got[1].InReplyTo != "<1@example.net>" {
+		t.Errorf("InReplyTo = %q", got[1].InReplyTo)
+	}
+	rest, err := s.ArchivedMessages(c, l.ID, got[1].ID, 10)
+	must(t, err, "ArchivedMessages next page")
+	if len(rest) != 2 || rest[0].ID != msgs[3].ID {
+		t.Errorf("ArchivedMessages next page = %+v", rest)
+	}
+
+	t.Run("concurrent", func(t *testing.T) { // they share group commits
+		var wg sync.WaitGroup
+		errs := make(chan error, 20)
+		for i := range 20 {
+			wg.Go(func() {
+				errs <- s.ArchiveMessage(c, &store.ArchivedMessage{ListID: other.ID, Subject: "c", Message: []byte{byte(i)}})
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			must(t, err, "concurrent ArchiveMessage")
+		}
+		if n, _ := s.ArchiveCount(c, other.ID); n != 21 {
+			t.Errorf("ArchiveCount after concurrent adds = %d, want 21", n)
+		}
+	})
+	t.Run("cascade", func(t *testing.T) {
+		must(t, s.DeleteList(c, other.ID), "DeleteList")
+		if n, _ := s.ArchiveCount(c, other.ID); n != 0 {
+			t.Errorf("a deleted list's archive holds %d", n)
+		}
+	})
+}
