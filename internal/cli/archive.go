@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sync"
 
 	"herald/internal/archive"
 	"herald/internal/config"
@@ -21,7 +19,7 @@ func (a *app) archiveCmd() *cobra.Command {
 		Use: "import LIST@DOMAIN FILE.mbox", Short: "add an mbox's messages to the list's archive (- for stdin); a Message-ID already there is skipped",
 		Args: cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			in, closeIn, err := a.inputFile(args[1])
+			in, closeIn, err := a.inputFile(args[1], "mbox")
 			if err != nil {
 				return err
 			}
@@ -57,60 +55,55 @@ func (a *app) archiveCmd() *cobra.Command {
 	return cmd
 }
 
-// inputFile opens path for reading, or stdin for "-".
-func (a *app) inputFile(path string) (io.Reader, func(), error) {
+// inputFile opens path (what names it in an error) for reading, or
+// stdin for "-".
+func (a *app) inputFile(path, what string) (io.Reader, func(), error) {
 	if path == "-" {
 		return a.stdin, func() {}, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, usageError{fmt.Errorf("mbox: %w", err)}
+		return nil, nil, usageError{fmt.Errorf("%s: %w", what, err)}
 	}
 	return f, func() { _ = f.Close() }, nil // read only
 }
 
-// importWorkers archive concurrently so that their writes share commits.
-const importWorkers = 8
+// importBatch is how many messages one transaction of an import adds.
+const importBatch = 500
 
-// importMbox archives each message of the mbox in r on list l.
+// importMbox archives each message of the mbox in r on list l, in order
+// (of repeated Message-IDs, the first stays).
 func importMbox(a *app, st store.Store, l *store.List, r io.Reader) (added, dups int, err error) {
-	work := make(chan []byte)
-	var mu sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
-	for range importWorkers {
-		wg.Go(func() {
-			for raw := range work {
-				err := st.ArchiveMessage(a.ctx, archive.Entry(l.ID, 0, raw))
-				mu.Lock()
-				switch {
-				case err == nil:
-					added++
-				case errors.Is(err, store.ErrConflict):
-					dups++
-				case firstErr == nil:
-					firstErr = err
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	rerr := archive.ReadMbox(r, func(raw []byte) error {
-		mu.Lock()
-		failed := firstErr
-		mu.Unlock()
-		if failed != nil {
-			return failed
+	var batch []*store.ArchivedMessage
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
 		}
-		work <- raw
+		ok, err := st.ArchiveMessages(a.ctx, batch)
+		if err != nil {
+			return err
+		}
+		for _, b := range ok {
+			if b {
+				added++
+			} else {
+				dups++
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err = archive.ReadMbox(r, func(raw []byte) error {
+		batch = append(batch, archive.Entry(l.ID, 0, raw))
+		if len(batch) == importBatch {
+			return flush()
+		}
 		return nil
 	})
-	close(work)
-	wg.Wait()
-	if firstErr != nil {
-		return added, dups, firstErr
+	if err == nil {
+		err = flush()
 	}
-	return added, dups, rerr
+	return added, dups, err
 }
 
 // exportPage is how many messages one query of the export reads.

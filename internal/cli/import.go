@@ -75,15 +75,11 @@ func (a *app) importCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var in io.Reader = a.stdin
-			if args[1] != "-" {
-				f, err := os.Open(args[1])
-				if err != nil {
-					return usageError{fmt.Errorf("csv file: %w", err)}
-				}
-				defer f.Close()
-				in = f
+			in, closeIn, err := a.inputFile(args[1], "csv file")
+			if err != nil {
+				return err
 			}
+			defer closeIn()
 			p, err := importer.FromCSV(in, args[0], r)
 			if err != nil {
 				return usageError{err}

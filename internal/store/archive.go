@@ -20,10 +20,12 @@ type ArchivedMessage struct {
 
 // Archive keeps lists' archived messages.
 type Archive interface {
-	// ArchiveMessage adds m, setting ID and Archived. A message whose
-	// Message-ID the list's archive already holds is not added again:
-	// ErrConflict. ErrNotFound for an unknown list.
-	ArchiveMessage(ctx context.Context, m *ArchivedMessage) error
+	// ArchiveMessages adds ms in order, in one transaction (on an error
+	// none is added), setting ID and Archived. added[i] is false when the
+	// list's archive already held ms[i]'s Message-ID (an earlier message
+	// of ms included): it is not added again. ErrNotFound for an unknown
+	// list.
+	ArchiveMessages(ctx context.Context, ms []*ArchivedMessage) (added []bool, err error)
 	// ArchivedMessages returns up to limit of the list's archived
 	// messages with ids above after, in id order (the order they were
 	// archived), with their bytes.

@@ -3,32 +3,55 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
 	"herald/internal/store"
 )
 
-// ArchiveMessage implements store.Archive. It runs in the group commit
-// (groupcommit.go), so concurrent callers (an import's workers) share one
-// commit.
-func (db *DB) ArchiveMessage(ctx context.Context, m *store.ArchivedMessage) error {
-	op := fmt.Sprintf("archive %q on list %d", m.MessageID, m.ListID)
-	m.Archived = now()
-	if m.Date.IsZero() {
-		m.Date = m.Archived
-	}
-	m.Date = m.Date.UTC().Truncate(time.Microsecond)
-	msg := m.Message
-	if msg == nil {
-		msg = []byte{}
-	}
-	return db.inGroupTx(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, db.q(`INSERT INTO archive (list_id, post_id, message_id, in_reply_to, subject, sender,
-			date, archived, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			m.ListID, m.PostID, m.MessageID, m.InReplyTo, m.Subject, m.Sender, m.Date, m.Archived, msg).Scan(&m.ID)
-		return db.wrapParent(op, "list", err)
+// ArchiveMessages implements store.Archive: one transaction, and a
+// duplicate Message-ID is skipped by the insert itself (ON CONFLICT on
+// the partial unique index), so the order of ms decides which copy stays.
+func (db *DB) ArchiveMessages(ctx context.Context, ms []*store.ArchivedMessage) ([]bool, error) {
+	op := fmt.Sprintf("archive %d message(s)", len(ms))
+	added := make([]bool, len(ms))
+	at := now()
+	err := db.inTx(ctx, op, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, db.q(`INSERT INTO archive (list_id, post_id, message_id, in_reply_to, subject,
+			sender, date, archived, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (list_id, message_id) WHERE message_id <> '' DO NOTHING RETURNING id`))
+		if err != nil {
+			return db.wrap(op, err)
+		}
+		defer stmt.Close()
+		for i, m := range ms {
+			m.Archived = at
+			if m.Date.IsZero() {
+				m.Date = at
+			}
+			m.Date = m.Date.UTC().Truncate(time.Microsecond)
+			msg := m.Message
+			if msg == nil {
+				msg = []byte{}
+			}
+			err := stmt.QueryRowContext(ctx, m.ListID, m.PostID, m.MessageID, m.InReplyTo, m.Subject, m.Sender,
+				m.Date, m.Archived, msg).Scan(&m.ID)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				m.ID = 0 // a duplicate
+			case err != nil:
+				return db.wrapParent(op, "list", err)
+			default:
+				added[i] = true
+			}
+		}
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
 }
 
 // ArchivedMessages implements store.Archive.

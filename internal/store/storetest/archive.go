@@ -2,7 +2,7 @@ package storetest
 
 import (
 	"bytes"
-	"sync"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,26 +23,35 @@ func testArchive(t *testing.T, open Opener) {
 		{ListID: other.ID, MessageID: "<1@example.net>", Subject: "same id, other list", Message: []byte("x")},
 		{ListID: l.ID, PostID: 2, MessageID: "<2@example.net>", InReplyTo: "<1@example.net>", Subject: "Re: first",
 			Message: []byte("y")},
+		{ListID: l.ID, MessageID: "<1@example.net>", Subject: "a repeat in the same batch", Message: []byte("r")},
 		{ListID: l.ID, Subject: "no Message-ID", Message: []byte("z")},
 		{ListID: l.ID, Subject: "no Message-ID either", Message: []byte("w")},
 	}
-	for _, m := range msgs {
-		must(t, s.ArchiveMessage(c, m), "ArchiveMessage "+m.Subject)
-		if m.ID == 0 {
-			t.Errorf("ArchiveMessage %q left ID 0", m.Subject)
+	added, err := s.ArchiveMessages(c, msgs)
+	must(t, err, "ArchiveMessages")
+	if want := []bool{true, true, true, false, true, true}; !slices.Equal(added, want) {
+		t.Errorf("ArchiveMessages added %v, want %v", added, want)
+	}
+	for i, m := range msgs {
+		if added[i] && m.ID == 0 {
+			t.Errorf("ArchiveMessages left %q's ID 0", m.Subject)
 		}
 		recent(t, m.Archived, "Archived")
 	}
 	recent(t, msgs[2].Date, "a zero Date set to")
-	dup := &store.ArchivedMessage{ListID: l.ID, MessageID: "<2@example.net>", Message: []byte("again")}
-	wantErr(t, s.ArchiveMessage(c, dup), store.ErrConflict, "ArchiveMessage with a Message-ID already archived")
-	wantErr(t, s.ArchiveMessage(c, &store.ArchivedMessage{ListID: l.ID + 1000, Message: []byte("x")}), store.ErrNotFound,
-		"ArchiveMessage unknown list")
+	again, err := s.ArchiveMessages(c, []*store.ArchivedMessage{{ListID: l.ID, MessageID: "<2@example.net>", Message: []byte("again")}})
+	must(t, err, "ArchiveMessages again")
+	if !slices.Equal(again, []bool{false}) {
+		t.Errorf("an archived Message-ID was added again: %v", again)
+	}
+	_, err = s.ArchiveMessages(c, []*store.ArchivedMessage{{ListID: l.ID, Subject: "in a failed batch", Message: []byte("f")},
+		{ListID: l.ID + 1000, Message: []byte("x")}})
+	wantErr(t, err, store.ErrNotFound, "ArchiveMessages with an unknown list")
 
 	n, err := s.ArchiveCount(c, l.ID)
 	must(t, err, "ArchiveCount")
 	if n != 4 {
-		t.Errorf("ArchiveCount = %d, want 4", n)
+		t.Errorf("ArchiveCount = %d, want 4 (a failed batch adds nothing)", n)
 	}
 	got, err := s.ArchivedMessages(c, l.ID, 0, 2)
 	must(t, err, "ArchivedMessages")
@@ -59,27 +68,9 @@ func testArchive(t *testing.T, open Opener) {
 	}
 	rest, err := s.ArchivedMessages(c, l.ID, got[1].ID, 10)
 	must(t, err, "ArchivedMessages next page")
-	if len(rest) != 2 || rest[0].ID != msgs[3].ID {
+	if len(rest) != 2 || rest[0].ID != msgs[4].ID || rest[1].ID != msgs[5].ID {
 		t.Errorf("ArchivedMessages next page = %+v", rest)
 	}
-
-	t.Run("concurrent", func(t *testing.T) { // they share group commits
-		var wg sync.WaitGroup
-		errs := make(chan error, 20)
-		for i := range 20 {
-			wg.Go(func() {
-				errs <- s.ArchiveMessage(c, &store.ArchivedMessage{ListID: other.ID, Subject: "c", Message: []byte{byte(i)}})
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			must(t, err, "concurrent ArchiveMessage")
-		}
-		if n, _ := s.ArchiveCount(c, other.ID); n != 21 {
-			t.Errorf("ArchiveCount after concurrent adds = %d, want 21", n)
-		}
-	})
 	t.Run("cascade", func(t *testing.T) {
 		must(t, s.DeleteList(c, other.ID), "DeleteList")
 		if n, _ := s.ArchiveCount(c, other.ID); n != 0 {
