@@ -2,10 +2,10 @@
 // move them in and out as mbox files (mboxrd, the form Mailman's
 // pipermail and mailbox tools read), so an operator can bring a list's
 // pipermail archive over. The post runner does not archive posts yet:
-// inserting each post in its own group-commit call cut end-to-end
-// throughput by a third (bench/sustained.sh 15: 2,937 -> 1,867 msgs/s),
-// because every post then waited for a second commit. That needs a
-// batched design (README, "Archives").
+// storing each post in the database cost a third of end-to-end
+// throughput as an insert on the post's path, and 28% through an archive
+// queue and runner (bench/sustained.sh 15); the feed waits for a design
+// that keeps message bytes out of the database (README, "Archives").
 package archive
 
 import (
