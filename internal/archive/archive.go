@@ -64,9 +64,6 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // lf turns CRLF line ends into LF (mbox files use the local convention).
 func lf(b []byte) []byte { return bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")) }
 
-// crlf turns LF line ends into CRLF, the wire form the archive keeps.
-func crlf(b []byte) []byte { return bytes.ReplaceAll(lf(b), []byte("\n"), []byte("\r\n")) }
-
 // fromLineDate is the date format of an mbox From_ line (asctime).
 const fromLineDate = "Mon Jan _2 15:04:05 2006"
 

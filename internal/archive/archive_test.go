@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	hmime "herald/internal/mime"
 	"herald/internal/store"
 )
 
@@ -120,7 +121,7 @@ func FuzzMboxRoundTrip(f *testing.F) {
 		if len(msg) > 0 && !bytes.HasSuffix(msg, []byte("\n")) {
 			whole = append(bytes.Clone(msg), '\n')
 		}
-		want := crlf(whole)
+		want := hmime.CRLF(whole)
 		var got [][]byte
 		if err := ReadMbox(&mbox, func(raw []byte) error { got = append(got, raw); return nil }); err != nil {
 			t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	hmime "herald/internal/mime"
 	"herald/internal/store"
 )
 
@@ -61,7 +62,7 @@ func ReadMbox(r io.Reader, fn func(raw []byte) error) error {
 		if bytes.HasSuffix(b, []byte("\n\n")) || string(b) == "\n" {
 			b = b[:len(b)-1] // the blank line before the next From_ line
 		}
-		if err := fn(crlf(b)); err != nil {
+		if err := fn(hmime.CRLF(b)); err != nil {
 			return fmt.Errorf("mbox message %d: %w", n, err)
 		}
 		msg.Reset()

@@ -14,6 +14,7 @@ import (
 	"herald/internal/address"
 	"herald/internal/config"
 	"herald/internal/ingress"
+	"herald/internal/mime"
 	"herald/internal/server"
 	"herald/internal/spool"
 	"herald/internal/status"
@@ -86,7 +87,7 @@ func (a *app) inject(flagRcpts []string, sender string, senderSet bool) error {
 		return exitError{exDataErr, fmt.Errorf("inject: message over the %d byte limit", cfg.LMTP.MaxMessageSize)}
 	}
 	from := injectSender(sender, senderSet, env, data)
-	data = ingress.CRLF(stripFromLine(data))
+	data = mime.CRLF(stripFromLine(data))
 	if err := checkMessage(data); err != nil {
 		return exitError{exDataErr, err}
 	}

@@ -135,10 +135,8 @@ func randomID() string {
 	return hex.EncodeToString(b)
 }
 
-// crlf turns LF line ends into CRLF (the parts are built with "\n").
-func crlf(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
-}
+// crlf turns the parts' LF line ends (they are built with "\n") into CRLF.
+func crlf(s string) string { return string(hmime.CRLF([]byte(s))) }
 
 const textPart = "Content-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfer-Encoding: 8bit\r\n"
 

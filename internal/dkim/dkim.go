@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"herald/internal/mime"
 	"herald/internal/store"
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
@@ -138,28 +139,6 @@ func Record(k *store.DKIMKey) (string, error) {
 	return RecordName(k) + ". IN TXT ( " + strings.Join(parts, " ") + " )", nil
 }
 
-// crlf returns msg with every bare LF turned into CRLF (msg itself when
-// there is none).
-func crlf(msg []byte) []byte {
-	bare := 0
-	for i, c := range msg {
-		if c == '\n' && (i == 0 || msg[i-1] != '\r') {
-			bare++
-		}
-	}
-	if bare == 0 {
-		return msg
-	}
-	out := make([]byte, 0, len(msg)+bare)
-	for i, c := range msg {
-		if c == '\n' && (i == 0 || msg[i-1] != '\r') {
-			out = append(out, '\r')
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
 // Signer signs messages with one domain's key.
 type Signer struct {
 	key    *store.DKIMKey
@@ -182,7 +161,7 @@ func (s *Signer) Selector() string { return s.key.Selector }
 // relaxed/relaxed canonicalization and SHA-256. msg may use LF or CRLF
 // line ends; it must be sent with CRLF, as the wire form does.
 func (s *Signer) Sign(msg []byte) ([]byte, error) {
-	msg = crlf(msg)
+	msg = mime.CRLF(msg)
 	sg, err := msgdkim.NewSigner(&msgdkim.SignOptions{
 		Domain: s.key.Domain, Selector: s.key.Selector, Signer: s.signer, Hash: crypto.SHA256,
 		HeaderCanonicalization: msgdkim.CanonicalizationRelaxed, BodyCanonicalization: msgdkim.CanonicalizationRelaxed,

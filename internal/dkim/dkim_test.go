@@ -7,6 +7,8 @@ import (
 	"time"
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
+
+	"herald/internal/mime"
 )
 
 func TestGenerateRecordSignVerify(t *testing.T) {
@@ -42,7 +44,7 @@ func TestGenerateRecordSignVerify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			signed := append(sig, crlf(msg)...)
+			signed := append(sig, mime.CRLF(msg)...)
 			vs, err := msgdkim.VerifyWithOptions(bytes.NewReader(signed), &msgdkim.VerifyOptions{
 				LookupTXT: func(name string) ([]string, error) {
 					if name != RecordName(k) {

@@ -13,6 +13,7 @@ import (
 
 	"herald/internal/address"
 	"herald/internal/ingress"
+	"herald/internal/mime"
 	"herald/internal/spool"
 	"herald/internal/status"
 )
@@ -50,7 +51,7 @@ func (r *Runner) process(ctx context.Context, path string) {
 		r.shunt(ctx, path, resolved, raw, status.Malformed(errors.New("unparseable message")))
 		return
 	}
-	errs := r.in.Accept(ctx, sender, []address.Recipient{resolved}, ingress.CRLF(data))
+	errs := r.in.Accept(ctx, sender, []address.Recipient{resolved}, mime.CRLF(data))
 	if len(errs) != 1 {
 		errs = []error{status.Temporary(errors.New("ingress returned no status"))}
 	}

@@ -1,11 +1,12 @@
-package ingress
+package mime
 
 import "bytes"
 
-// CRLF returns b with every bare LF turned into CRLF, the line ends LMTP
-// delivers, so a message that came by pipe or from a Maildir file (Unix
-// line ends) is stored exactly as the same message over LMTP would be.
-// b is returned unchanged when it has no bare LF.
+// CRLF returns b with every bare LF turned into CRLF: wire form, the line
+// ends LMTP delivers. So a message that came by pipe, from a Maildir file
+// or an mbox (Unix line ends) is kept exactly as the same message over
+// LMTP would be, and DKIM signs what goes out. b is returned unchanged
+// when it has no bare LF.
 func CRLF(b []byte) []byte {
 	bare := 0
 	for i, c := range b {
