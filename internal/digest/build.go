@@ -21,6 +21,20 @@ type Issue struct {
 	Volume, Issue int
 	Posts         []store.DigestMessage
 	Date          time.Time
+
+	posts []post // Posts parsed, once for both formats (parsed)
+}
+
+// parsed returns the posts as the digest shows them, parsing them on the
+// first call: a list with both MIME and plain digest members needs both.
+func (d *Issue) parsed() []post {
+	if d.posts == nil {
+		d.posts = make([]post, len(d.Posts))
+		for i, p := range d.Posts {
+			d.posts[i] = parsePost(p.Message)
+		}
+	}
+	return d.posts
 }
 
 // title is "Dev Digest, Vol 3, Issue 12".
@@ -144,10 +158,7 @@ const textPart = "Content-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfe
 // the masthead, the table of contents, a multipart/digest holding each
 // post as it went to the list, and the footer.
 func (d *Issue) MIME() []byte {
-	posts := make([]post, len(d.Posts))
-	for i, p := range d.Posts {
-		posts[i] = parsePost(p.Message)
-	}
+	posts := d.parsed()
 	outer, inner := "digest-"+randomID(), "posts-"+randomID()
 	var b bytes.Buffer
 	for _, f := range d.headerFields("Content-Type: multipart/mixed; boundary=\"" + outer + "\"") {
@@ -196,10 +207,7 @@ const rfc1153Separator = "------------------------------"
 // masthead, the table of contents, then each post's main header fields
 // and its text.
 func (d *Issue) Plain() []byte {
-	posts := make([]post, len(d.Posts))
-	for i, p := range d.Posts {
-		posts[i] = parsePost(p.Message)
-	}
+	posts := d.parsed()
 	var t strings.Builder
 	t.WriteString(d.masthead() + "\n")
 	t.WriteString(topics(posts) + "\n")
