@@ -175,3 +175,14 @@ func FuzzPyAssignments(f *testing.F) {
 		_, _, _ = parsePyAssignments(src)
 	})
 }
+
+func TestCheckBans(t *testing.T) {
+	if err := checkBans([]string{"a@example.org", " ^.*@x\\.example$", "B@Example.org"}); err != nil {
+		t.Errorf("good bans: %v", err)
+	}
+	for _, bad := range []string{"^(", "not an address", ""} {
+		if err := checkBans([]string{bad}); err == nil || !strings.Contains(err.Error(), "nothing was written") {
+			t.Errorf("ban %q: %v", bad, err)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"herald/internal/address"
@@ -137,14 +136,15 @@ func Apply(ctx context.Context, st store.Store, p *Plan) (*Result, error) {
 	return res, nil
 }
 
-// checkBans checks every ban: an address, or a regexp that compiles.
+// checkBans checks every ban as the store will (store.BanPattern), and
+// that one which is not a ^regexp is an address.
 func checkBans(bans []string) error {
 	for _, pat := range bans {
-		if strings.HasPrefix(pat, "^") {
-			if _, err := regexp.Compile(pat); err != nil {
-				return fmt.Errorf("import: ban %q is not a regular expression (nothing was written): %w", pat, err)
-			}
-		} else if _, err := address.Normalize(pat); err != nil {
+		p, err := store.BanPattern(pat)
+		if err != nil {
+			return fmt.Errorf("import: ban %q (nothing was written): %w", pat, err)
+		}
+		if _, err := address.Normalize(p); err != nil && !strings.HasPrefix(p, "^") {
 			return fmt.Errorf("import: ban %q is neither an address nor a ^regexp (nothing was written)", pat)
 		}
 	}

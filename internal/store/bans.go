@@ -2,8 +2,27 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"strings"
 	"time"
 )
+
+// BanPattern checks and normalizes a ban pattern, as AddBan stores it: an
+// address is lower-cased, a "^regexp" is kept as written and must compile.
+func BanPattern(p string) (string, error) {
+	p = strings.TrimSpace(p)
+	if p == "" {
+		return "", fmt.Errorf("empty ban pattern")
+	}
+	if strings.HasPrefix(p, "^") {
+		if _, err := regexp.Compile(p); err != nil {
+			return "", fmt.Errorf("ban pattern %q: %w", p, err)
+		}
+		return p, nil
+	}
+	return strings.ToLower(p), nil
+}
 
 // Ban keeps an address (or every address matching a pattern) off a list,
 // or off every list when ListID is 0. Patterns starting with "^" are

@@ -16,22 +16,6 @@ import (
 // another tool) simply never matches.
 var banRegexps sync.Map // pattern → *regexp.Regexp (nil: does not compile)
 
-// banPattern normalizes a ban pattern: an address is lower-cased, a
-// "^regexp" is kept as written.
-func banPattern(p string) (string, error) {
-	p = strings.TrimSpace(p)
-	if p == "" {
-		return "", errEmpty("ban pattern")
-	}
-	if strings.HasPrefix(p, "^") {
-		if _, err := regexp.Compile(p); err != nil {
-			return "", fmt.Errorf("ban pattern %q: %w", p, err)
-		}
-		return p, nil
-	}
-	return norm(p), nil
-}
-
 // listArg is a ban's list_id parameter: NULL for a global ban.
 func listArg(listID int64) any {
 	if listID == 0 {
@@ -44,7 +28,7 @@ func listArg(listID int64) any {
 // b.Created are set. ErrNotFound for an unknown list.
 func (db *DB) AddBan(ctx context.Context, b *store.Ban) error {
 	op := fmt.Sprintf("ban %q on list %d", b.Pattern, b.ListID)
-	p, err := banPattern(b.Pattern)
+	p, err := store.BanPattern(b.Pattern)
 	if err != nil {
 		return db.wrap(op, err)
 	}
@@ -68,7 +52,7 @@ func (db *DB) AddBan(ctx context.Context, b *store.Ban) error {
 // RemoveBan implements store.Bans.
 func (db *DB) RemoveBan(ctx context.Context, listID int64, pattern string) error {
 	op := fmt.Sprintf("unban %q on list %d", pattern, listID)
-	p, err := banPattern(pattern)
+	p, err := store.BanPattern(pattern)
 	if err != nil {
 		return db.wrap(op, err)
 	}
