@@ -28,46 +28,36 @@ func (db *DB) AddDigestMessage(ctx context.Context, m *store.DigestMessage) erro
 	return nil
 }
 
-// PendingDigests implements store.Digests.
+// PendingDigests implements store.Digests: one query, the oldest post's
+// Created read from its row (a column keeps its type in every dialect,
+// where MIN over it would not).
 func (db *DB) PendingDigests(ctx context.Context) ([]store.DigestPending, error) {
 	const op = "list pending digests"
-	rows, err := db.R.QueryContext(ctx, db.q(`SELECT d.list_id, COUNT(*), SUM(LENGTH(d.message)), MIN(d.id),
+	rows, err := db.R.QueryContext(ctx, db.q(`SELECT g.list_id, g.n, g.bytes, m.created,
 			COALESCE(s.volume, 0), COALESCE(s.issue, 0), s.last_sent
-		FROM digest_messages d LEFT JOIN digest_state s ON s.list_id = d.list_id
-		GROUP BY d.list_id, s.volume, s.issue, s.last_sent ORDER BY d.list_id`))
+		FROM (SELECT list_id, COUNT(*) AS n, SUM(LENGTH(message)) AS bytes, MIN(id) AS first
+			FROM digest_messages GROUP BY list_id) g
+		JOIN digest_messages m ON m.id = g.first
+		LEFT JOIN digest_state s ON s.list_id = g.list_id
+		ORDER BY g.list_id`))
 	if err != nil {
 		return nil, db.wrap(op, err)
 	}
+	defer rows.Close()
 	var out []store.DigestPending
-	var firstIDs []int64
 	for rows.Next() {
 		var p store.DigestPending
-		var first int64
 		var last sql.NullTime
-		if err := rows.Scan(&p.ListID, &p.Count, &p.Bytes, &first, &p.State.Volume, &p.State.Issue, &last); err != nil {
-			rows.Close()
+		if err := rows.Scan(&p.ListID, &p.Count, &p.Bytes, &p.Oldest, &p.State.Volume, &p.State.Issue, &last); err != nil {
 			return nil, db.wrap(op, err)
 		}
+		p.Oldest = p.Oldest.UTC()
 		if last.Valid {
 			p.State.LastSent = last.Time.UTC()
 		}
 		out = append(out, p)
-		firstIDs = append(firstIDs, first)
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, db.wrap(op, err)
-	}
-	for i, id := range firstIDs {
-		var created time.Time
-		if err := db.R.QueryRowContext(ctx, db.q(`SELECT created FROM digest_messages WHERE id = ?`), id).Scan(&created); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // sent meanwhile: Oldest stays zero
-			}
-			return nil, db.wrap(op, err)
-		}
-		out[i].Oldest = created.UTC()
-	}
-	return out, nil
+	return out, db.wrap(op, rows.Err())
 }
 
 // DigestMessages implements store.Digests.
